@@ -1,0 +1,66 @@
+//! Settings from flags, with `DYNREG_*` environment fallbacks (SPEC §1).
+
+use clap::Parser;
+use std::path::PathBuf;
+
+/// dynreg: multi-realm OAuth 2.0 / OpenID Connect Dynamic Client Registration server.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "dynreg", version, about)]
+pub struct Settings {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "DYNREG_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+
+    /// Directory of the sled database.
+    #[arg(long, env = "DYNREG_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Directory of realm files imported at start (realms that do not exist yet).
+    #[arg(long, env = "DYNREG_REALMS_DIR", default_value = "./realms")]
+    pub realms_dir: PathBuf,
+
+    /// Scheme, host and port clients see (issuer, discovery, registration_client_uri).
+    /// Default: http://<listen address>.
+    #[arg(long, env = "DYNREG_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// File holding the admin token; generated (mode 0600) if missing.
+    /// Default: <data-dir>/admin-token.
+    #[arg(long, env = "DYNREG_ADMIN_TOKEN_FILE")]
+    pub admin_token_file: Option<PathBuf>,
+
+    /// Let jwks_uri fetches use http and loopback/private addresses (development and tests only).
+    #[arg(long, env = "DYNREG_ALLOW_INSECURE_FETCH")]
+    pub allow_insecure_fetch: bool,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "DYNREG_WORKERS")]
+    pub workers: Option<usize>,
+
+    /// sled page cache size in MiB.
+    #[arg(long, env = "DYNREG_CACHE_MB", default_value_t = 256)]
+    pub cache_mb: u64,
+}
+
+impl Settings {
+    /// Defaults for embedding and tests: everything under `data_dir`, a free port.
+    pub fn for_data_dir(data_dir: PathBuf, realms_dir: PathBuf) -> Self {
+        Self {
+            listen: "127.0.0.1:0".into(),
+            data_dir,
+            realms_dir,
+            public_url: None,
+            admin_token_file: None,
+            allow_insecure_fetch: false,
+            workers: Some(2),
+            cache_mb: 64,
+        }
+    }
+
+    /// Where the admin token lives.
+    pub fn admin_token_path(&self) -> PathBuf {
+        self.admin_token_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("admin-token"))
+    }
+}

@@ -1,0 +1,251 @@
+//! `/admin`: realms, provider settings and clients (SPEC §4). Every route sits behind
+//! [`require_admin_token`].
+
+use super::error::ApiError;
+use super::extract::{bearer_token, body, query_param};
+use super::{method_not_allowed, no_store, AppState};
+use crate::realm::{ClientRecord, ProviderSettings, RealmDocument, RealmHandle, RealmName};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Map, Value};
+
+const DEFAULT_PAGE_SIZE: usize = 100;
+const MAX_PAGE_SIZE: usize = 1000;
+
+/// Mounts the admin routes.
+pub fn scope() -> actix_web::Scope<
+    impl actix_web::dev::ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    web::scope("/admin")
+        .wrap(from_fn(require_admin_token))
+        .service(
+            web::resource("/realms")
+                .get(list_realms)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/realms/{realm}")
+                .get(export_realm)
+                .put(put_realm)
+                .delete(delete_realm)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/realms/{realm}/oauth2-provider")
+                .get(read_provider)
+                .put(put_provider)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/realms/{realm}/clients")
+                .get(list_clients)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/realms/{realm}/clients/{client_id}")
+                .get(read_client)
+                .put(put_client)
+                .delete(delete_client)
+                .default_service(web::to(method_not_allowed)),
+        )
+}
+
+/// Refuses every admin request without the admin token, before routing.
+async fn require_admin_token(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or(ApiError::AdminUnauthorized)?;
+    let presented = bearer_token(req.request()).ok_or(ApiError::AdminUnauthorized)?;
+    if !presented.hash().ct_eq(&state.admin_token) {
+        return Err(ApiError::AdminUnauthorized.into());
+    }
+    let mut response = next.call(req).await?;
+    response.headers_mut().insert(no_store().0, no_store().1);
+    Ok(response)
+}
+
+async fn list_realms(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "realms": state.registry.names() }))
+}
+
+async fn export_realm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let realm = existing_realm(&req, &state)?;
+    let document = realm.export(include_secrets(&req)).await?;
+    Ok(HttpResponse::Ok().json(document))
+}
+
+async fn put_realm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let name = realm_name(&req)?;
+    let document: RealmDocument = json_body(&req, payload).await?;
+    if document.name.as_deref().is_some_and(|n| n != name.as_str()) {
+        return Err(ApiError::BadRequest(
+            "name in the document does not match the realm in the path".into(),
+        ));
+    }
+    let created = state.registry.put_realm(name.clone(), &document).await?;
+    let realm = existing_realm(&req, &state)?;
+    let exported = realm.export(false).await?;
+    let mut response = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(response.json(exported))
+}
+
+async fn delete_realm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let name = realm_name(&req)?;
+    state.registry.delete_realm(&name).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn read_provider(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let realm = existing_realm(&req, &state)?;
+    Ok(HttpResponse::Ok().json(&*realm.settings()))
+}
+
+async fn put_provider(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let realm = existing_realm(&req, &state)?;
+    let settings: ProviderSettings = json_body(&req, payload).await?;
+    realm.put_settings(settings).await?;
+    Ok(HttpResponse::Ok().json(&*realm.settings()))
+}
+
+async fn list_clients(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let realm = existing_realm(&req, &state)?;
+    let page_size = match query_param(&req, "page_size") {
+        None => DEFAULT_PAGE_SIZE,
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!("page_size must be 1 to {MAX_PAGE_SIZE}"))
+            })?,
+    };
+    let after = query_param(&req, "after").filter(|a| !a.is_empty());
+    let mut page = realm.list_clients(after, page_size + 1).await?;
+    let next = if page.len() > page_size {
+        page.truncate(page_size);
+        page.last().map(|record| record.profile.client_id.clone())
+    } else {
+        None
+    };
+    let show_secrets = include_secrets(&req);
+    let clients: Vec<Value> = page
+        .iter()
+        .map(|record| Value::Object(admin_view(record, show_secrets)))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "clients": clients, "next": next })))
+}
+
+async fn read_client(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let realm = existing_realm(&req, &state)?;
+    let record = realm.find_client(path_client_id(&req)?).await?;
+    Ok(HttpResponse::Ok().json(admin_view(&record, include_secrets(&req))))
+}
+
+async fn put_client(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let realm = existing_realm(&req, &state)?;
+    let document: Map<String, Value> = json_body(&req, payload).await?;
+    let client_id = path_client_id(&req)?;
+    let created = realm.put_static_client(client_id, &document).await?;
+    let record = realm.find_client(client_id).await?;
+    let mut response = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(response.json(admin_view(&record, false)))
+}
+
+async fn delete_client(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let realm = existing_realm(&req, &state)?;
+    realm.remove_client(path_client_id(&req)?).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A client as the admin sees it: the profile plus its origin; the secret only on request.
+fn admin_view(record: &ClientRecord, include_secret: bool) -> Map<String, Value> {
+    let mut json = record.profile.to_json(&Default::default());
+    if !include_secret {
+        json.remove("client_secret");
+    }
+    json.insert("client_origin".into(), json!(record.origin));
+    json
+}
+
+fn realm_name(req: &HttpRequest) -> Result<RealmName, ApiError> {
+    let raw = req.match_info().get("realm").unwrap_or_default();
+    RealmName::parse(raw).map_err(ApiError::BadRequest)
+}
+
+fn existing_realm(req: &HttpRequest, state: &AppState) -> Result<RealmHandle, ApiError> {
+    let name = realm_name(req)?;
+    state
+        .registry
+        .get(name.as_str())
+        .ok_or_else(|| ApiError::UnknownRealm(name.to_string()))
+}
+
+fn path_client_id(req: &HttpRequest) -> Result<&str, ApiError> {
+    req.match_info()
+        .get("client_id")
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| ApiError::BadRequest("client_id is required".into()))
+}
+
+fn include_secrets(req: &HttpRequest) -> bool {
+    query_param(req, "include_secrets").as_deref() == Some("true")
+}
+
+async fn json_body<T: DeserializeOwned>(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<T, ApiError> {
+    let bytes = body(req, payload).await?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::BadRequest(format!("invalid JSON document: {e}")))
+}

@@ -1,0 +1,97 @@
+//! `ApiError`: the one place where errors become HTTP status codes, headers and
+//! `{"error", "error_description"}` bodies.
+
+use crate::realm::RealmError;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+/// Every error an HTTP handler can return.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Realm(#[from] RealmError),
+    #[error("no realm {0:?} on this server")]
+    UnknownRealm(String),
+    #[error("no such endpoint")]
+    NoRoute,
+    #[error("method {0} is not allowed on this endpoint")]
+    MethodNotAllowed(String),
+    #[error("the request body exceeds {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("the admin API requires Authorization: Bearer <admin token>")]
+    AdminUnauthorized,
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str) {
+        use RealmError as R;
+        match self {
+            Self::Realm(R::Registration(e)) => (StatusCode::BAD_REQUEST, e.code()),
+            Self::Realm(R::InvalidAccessToken | R::InvalidRegistrationToken) => {
+                (StatusCode::UNAUTHORIZED, "invalid_token")
+            }
+            Self::Realm(R::RegistrationNotOpen) => (StatusCode::UNAUTHORIZED, "access_denied"),
+            Self::Realm(R::InvalidRequest(_)) | Self::BadRequest(_) => {
+                (StatusCode::BAD_REQUEST, "invalid_request")
+            }
+            Self::Realm(R::NotFound(_)) | Self::UnknownRealm(_) | Self::NoRoute => {
+                (StatusCode::NOT_FOUND, "not_found")
+            }
+            Self::Realm(R::Unavailable) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable")
+            }
+            Self::Realm(R::Store(_) | R::Random(_)) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "server_error")
+            }
+            Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "invalid_request"),
+            Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request"),
+            Self::AdminUnauthorized => (StatusCode::UNAUTHORIZED, "invalid_token"),
+        }
+    }
+
+    fn description(&self) -> String {
+        match self {
+            Self::Realm(RealmError::Registration(e)) => e.description().to_owned(),
+            // Internal details go to the log, not to the client.
+            Self::Realm(RealmError::Store(_) | RealmError::Random(_)) => {
+                "the server could not complete the request".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+
+    /// RFC 6750 §3: 401s of bearer-protected endpoints say which scheme and why.
+    fn www_authenticate(&self) -> Option<&'static str> {
+        match self {
+            Self::Realm(RealmError::InvalidAccessToken | RealmError::InvalidRegistrationToken) => {
+                Some("Bearer error=\"invalid_token\"")
+            }
+            Self::Realm(RealmError::RegistrationNotOpen) => Some("Bearer"),
+            Self::AdminUnauthorized => Some("Bearer realm=\"dynreg-admin\""),
+            _ => None,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, code) = self.parts();
+        if status.is_server_error() {
+            log::error!("{code}: {self}");
+        }
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        if let Some(challenge) = self.www_authenticate() {
+            response.insert_header((header::WWW_AUTHENTICATE, challenge));
+        }
+        response.json(json!({"error": code, "error_description": self.description()}))
+    }
+}

@@ -1,0 +1,57 @@
+//! Request parts the handlers need: the realm, the bearer token, `client_id`, the body.
+
+use super::error::ApiError;
+use super::AppState;
+use crate::realm::{RealmHandle, ROOT_REALM};
+use crate::secret::Secret;
+use actix_web::http::header;
+use actix_web::{web, HttpRequest};
+
+/// SPEC §6: request bodies above 64 KiB are refused with 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The realm named by the URL (`…/realms/{realm}/…`, or root for root's URLs).
+pub fn realm(req: &HttpRequest, state: &AppState) -> Result<RealmHandle, ApiError> {
+    let name = req.match_info().get("realm").unwrap_or(ROOT_REALM);
+    state
+        .registry
+        .get(name)
+        .ok_or_else(|| ApiError::UnknownRealm(name.to_owned()))
+}
+
+/// The token of `Authorization: Bearer <token>` (scheme case-insensitive, RFC 7235 §2.1).
+/// Other schemes count as no bearer token.
+pub fn bearer_token(req: &HttpRequest) -> Option<Secret> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| Secret::new(token.trim()))
+}
+
+/// One query parameter, decoded.
+pub fn query_param(req: &HttpRequest, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+/// The whole body, refused with 413 past [`MAX_BODY_BYTES`]. Always consumed, even when the
+/// handler fails early, so keep-alive connections stay usable.
+pub async fn body(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes, ApiError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
+        return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
+    }
+    match payload.to_bytes_limited(MAX_BODY_BYTES).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES)),
+        Err(e) => Err(ApiError::BadRequest(format!(
+            "the request body could not be read: {e}"
+        ))),
+    }
+}

@@ -1,0 +1,94 @@
+//! HTTP: routes, extractors and the mapping of errors to responses. The only layer that
+//! knows actix-web.
+
+pub mod admin;
+pub mod error;
+pub mod extract;
+pub mod ops;
+pub mod registration;
+
+pub use error::ApiError;
+
+use crate::realm::{RealmName, RealmRegistry};
+use crate::secret::SecretHash;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use std::sync::Arc;
+
+/// State shared by every handler.
+pub struct AppState {
+    pub registry: Arc<RealmRegistry>,
+    /// Scheme, host and port clients see, without a trailing slash.
+    pub public_url: String,
+    /// SHA-256 of the admin token.
+    pub admin_token: SecretHash,
+    pub metrics: ops::Metrics,
+}
+
+impl AppState {
+    /// The realm's base path `B` (SPEC §2).
+    pub fn base_path(realm: &RealmName) -> String {
+        if realm.is_root() {
+            "/am/oauth2/realms/root".to_owned()
+        } else {
+            format!("/am/oauth2/realms/root/realms/{realm}")
+        }
+    }
+
+    /// RFC 7592 §3: where the client manages its registration.
+    pub fn registration_client_uri(&self, realm: &RealmName, client_id: &str) -> String {
+        let encoded: String = url::form_urlencoded::byte_serialize(client_id.as_bytes()).collect();
+        format!(
+            "{}{}/register?client_id={encoded}",
+            self.public_url,
+            Self::base_path(realm)
+        )
+    }
+}
+
+/// Mounts every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/health")
+            .get(ops::health)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/metrics")
+            .get(ops::metrics)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(admin::scope())
+    // Most specific first: a scope that matches a prefix does not fall through.
+    .service(realm_scope("/am/oauth2/realms/root/realms/{realm}"))
+    .service(realm_scope("/am/oauth2/realms/root"))
+    .service(realm_scope("/am/oauth2"));
+}
+
+fn realm_scope(prefix: &str) -> actix_web::Scope {
+    web::scope(prefix)
+        .service(
+            web::resource("/register")
+                .post(registration::register_client)
+                .get(registration::read_client)
+                .put(registration::replace_client)
+                .delete(registration::delete_client)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .default_service(web::to(not_found))
+}
+
+/// JSON 405 for a known path with another method.
+pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    ApiError::MethodNotAllowed(req.method().to_string()).error_response()
+}
+
+/// JSON 404 for every unknown path.
+pub async fn not_found() -> HttpResponse {
+    ApiError::NoRoute.error_response()
+}
+
+/// `Cache-Control: no-store` (RFC 7591 §3.2.1, RFC 6749 §5.1).
+pub fn no_store() -> (HeaderName, HeaderValue) {
+    (header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
+}

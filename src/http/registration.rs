@@ -1,0 +1,105 @@
+//! `B/register`: RFC 7591 registration and RFC 7592 management. HTTP concerns only; the
+//! realm handle does the rest.
+
+use super::error::ApiError;
+use super::extract::{bearer_token, body, query_param, realm};
+use super::{no_store, AppState};
+use crate::realm::RealmError;
+use crate::registration::{ClientProfile, ManagementCredentials};
+use actix_web::{web, HttpRequest, HttpResponse};
+
+/// POST: register a client → 201 with the profile, token and management URI.
+pub async fn register_client(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let realm = realm(&req, &state)?;
+    let body = body(&req, payload).await?;
+    let registered = realm.register(bearer_token(&req), &body).await?;
+    let credentials = ManagementCredentials {
+        registration_access_token: registered
+            .registration_access_token
+            .map(|token| token.expose().to_owned()),
+        registration_client_uri: Some(
+            state.registration_client_uri(realm.name(), &registered.profile.client_id),
+        ),
+    };
+    Ok(profile_response(
+        HttpResponse::Created(),
+        &registered.profile,
+        &credentials,
+    ))
+}
+
+/// GET: read the profile (without token and URI, as the seed shows).
+pub async fn read_client(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let realm = realm(&req, &state)?;
+    body(&req, payload).await?;
+    let client_id = client_id(&req)?;
+    let profile = realm.read_client(&client_id, bearer_token(&req)).await?;
+    Ok(profile_response(
+        HttpResponse::Ok(),
+        &profile,
+        &ManagementCredentials::default(),
+    ))
+}
+
+/// PUT: replace the profile → 200 with a new registration access token.
+pub async fn replace_client(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let realm = realm(&req, &state)?;
+    let body = body(&req, payload).await?;
+    let client_id = client_id(&req)?;
+    let updated = realm
+        .replace_client(&client_id, bearer_token(&req), &body)
+        .await?;
+    let credentials = ManagementCredentials {
+        registration_access_token: updated
+            .registration_access_token
+            .map(|token| token.expose().to_owned()),
+        registration_client_uri: None,
+    };
+    Ok(profile_response(
+        HttpResponse::Ok(),
+        &updated.profile,
+        &credentials,
+    ))
+}
+
+/// DELETE: remove the client → 204.
+pub async fn delete_client(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let realm = realm(&req, &state)?;
+    body(&req, payload).await?;
+    let client_id = client_id(&req)?;
+    realm.delete_client(&client_id, bearer_token(&req)).await?;
+    Ok(HttpResponse::NoContent().insert_header(no_store()).finish())
+}
+
+/// RFC 7592 management calls name the client in the query.
+fn client_id(req: &HttpRequest) -> Result<String, ApiError> {
+    query_param(req, "client_id")
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| RealmError::InvalidRequest("client_id is required".into()).into())
+}
+
+fn profile_response(
+    mut builder: actix_web::HttpResponseBuilder,
+    profile: &ClientProfile,
+    credentials: &ManagementCredentials,
+) -> HttpResponse {
+    builder
+        .insert_header(no_store())
+        .json(profile.to_json(credentials))
+}

@@ -1,0 +1,21 @@
+//! dynreg: a multi-realm OAuth 2.0 / OpenID Connect Dynamic Client Registration server.
+//!
+//! Layers, each depending only on the ones below it:
+//! `http` (routes, extractors, error mapping) → `realm` (the per-realm actor, its messages,
+//! the registry of realms) → `registration` (client metadata rules, pure) → `store` (sled).
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::todo,
+    clippy::indexing_slicing
+)]
+
+pub mod config;
+pub mod http;
+pub mod realm;
+pub mod registration;
+pub mod secret;
+pub mod startup;
+pub mod store;
+pub mod time;

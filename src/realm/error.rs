@@ -1,0 +1,40 @@
+//! Errors of the realm layer: authorization outcomes, registration refusals, storage faults.
+
+use crate::registration::RegistrationError;
+use crate::store::StoreError;
+
+/// Why a realm operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RealmError {
+    #[error(transparent)]
+    Registration(#[from] RegistrationError),
+    /// RFC 6750 §3.1: a bearer token was sent to `register` and is not a live token of the realm.
+    #[error("the access token is not valid in this realm")]
+    InvalidAccessToken,
+    /// No token was sent and open registration is off.
+    #[error("registration requires an access token in this realm")]
+    RegistrationNotOpen,
+    /// RFC 7592 §2: missing, wrong, rotated or unknown registration access token, or unknown client.
+    #[error("the registration access token is not valid for this client")]
+    InvalidRegistrationToken,
+    /// The request is malformed (missing `client_id`, bad admin document, …).
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// An admin request named something that does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    #[error("storage failed: {0}")]
+    Store(#[from] StoreError),
+    /// The realm's actor is gone (realm deleted while the request ran) or overloaded.
+    #[error("the realm is unavailable")]
+    Unavailable,
+    /// The operating system could not give us randomness.
+    #[error("random generator failed: {0}")]
+    Random(#[from] openssl::error::ErrorStack),
+}
+
+impl From<actix::MailboxError> for RealmError {
+    fn from(_: actix::MailboxError) -> Self {
+        Self::Unavailable
+    }
+}

@@ -1,0 +1,75 @@
+//! Messages to a realm actor. Each carries finished work: validation, secret generation and
+//! hashing happen in the sender's task, so the actor only decides and writes.
+
+use super::error::RealmError;
+use super::record::ClientRecord;
+use super::settings::ProviderSettings;
+use crate::secret::SecretHash;
+use actix::Message;
+
+/// Store a newly registered client; answered once it is on disk.
+#[derive(Message)]
+#[rtype(result = "Result<(), RealmError>")]
+pub struct RegisterClient {
+    pub record: ClientRecord,
+}
+
+/// Fetch a client record by id.
+#[derive(Message)]
+#[rtype(result = "Result<Option<ClientRecord>, RealmError>")]
+pub struct ReadClient {
+    pub client_id: String,
+}
+
+/// Replace a dynamic client if `presented` is still its registration access token. The check
+/// and the write happen in one handler run, so of two updates with one token only one wins.
+#[derive(Message)]
+#[rtype(result = "Result<(), RealmError>")]
+pub struct ReplaceClient {
+    pub presented: SecretHash,
+    pub replacement: ClientRecord,
+}
+
+/// Delete a client: with `presented`, only a dynamic client holding that token (RFC 7592);
+/// without, any client (admin).
+#[derive(Message)]
+#[rtype(result = "Result<(), RealmError>")]
+pub struct DeleteClient {
+    pub client_id: String,
+    pub presented: Option<SecretHash>,
+}
+
+/// Create or replace a static client; answers whether it was created.
+#[derive(Message)]
+#[rtype(result = "Result<bool, RealmError>")]
+pub struct PutStaticClient {
+    pub record: ClientRecord,
+}
+
+/// A page of clients in id order, starting after `after`.
+#[derive(Message)]
+#[rtype(result = "Result<Vec<ClientRecord>, RealmError>")]
+pub struct ListClients {
+    pub after: Option<String>,
+    pub limit: usize,
+}
+
+/// Every static client of the realm, for export.
+#[derive(Message)]
+#[rtype(result = "Result<Vec<ClientRecord>, RealmError>")]
+pub struct ListStaticClients;
+
+/// Replace the provider settings.
+#[derive(Message)]
+#[rtype(result = "Result<(), RealmError>")]
+pub struct PutSettings {
+    pub settings: ProviderSettings,
+}
+
+/// Replace settings and the whole set of static clients (dynamic clients stay).
+#[derive(Message)]
+#[rtype(result = "Result<(), RealmError>")]
+pub struct ReplaceRealm {
+    pub settings: ProviderSettings,
+    pub static_clients: Vec<ClientRecord>,
+}

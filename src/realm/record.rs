@@ -1,0 +1,44 @@
+//! What the realm stores per client, and the keys it stores things under.
+
+use crate::registration::ClientProfile;
+use crate::secret::SecretHash;
+use serde::{Deserialize, Serialize};
+
+/// Key of the provider settings in the realm tree.
+pub(crate) const SETTINGS_KEY: &str = "settings";
+/// Prefix of client records in the realm tree.
+pub(crate) const CLIENT_PREFIX: &str = "client/";
+
+pub(crate) fn client_key(client_id: &str) -> String {
+    format!("{CLIENT_PREFIX}{client_id}")
+}
+
+/// How a client came to exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientOrigin {
+    /// Registered through `B/register`; managed with its registration access token.
+    Dynamic,
+    /// Defined by the admin (realm file or admin API); not reachable through `B/register`.
+    Static,
+}
+
+/// A stored client: the profile, its origin, and the hash of its registration access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClientRecord {
+    pub profile: ClientProfile,
+    pub origin: ClientOrigin,
+    /// SHA-256 of the current registration access token; `None` when none was issued.
+    pub registration_token: Option<SecretHash>,
+}
+
+impl ClientRecord {
+    /// Whether `presented` is this client's current registration access token (constant time).
+    pub fn accepts_registration_token(&self, presented: &SecretHash) -> bool {
+        self.origin == ClientOrigin::Dynamic
+            && self
+                .registration_token
+                .as_ref()
+                .is_some_and(|stored| stored.ct_eq(presented))
+    }
+}

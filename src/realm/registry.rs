@@ -1,0 +1,192 @@
+//! `RealmRegistry`: realm name → handle. Starts realm actors over a small pool of arbiters
+//! (threads), creates and deletes realms at run time, and imports realm files.
+
+use super::actor::RealmActor;
+use super::error::RealmError;
+use super::handle::{parse_document, RealmHandle};
+use super::record::SETTINGS_KEY;
+use super::settings::{ProviderSettings, RealmDocument};
+use super::RealmName;
+use crate::store::Store;
+use actix::{Actor, ArbiterHandle};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+
+/// Every realm of the server.
+pub struct RealmRegistry {
+    store: Store,
+    arbiters: Vec<ArbiterHandle>,
+    next_arbiter: AtomicUsize,
+    realms: RwLock<HashMap<RealmName, RealmHandle>>,
+    /// Serializes realm creation and deletion (rare admin operations).
+    changes: tokio::sync::Mutex<()>,
+}
+
+impl RealmRegistry {
+    /// Starts an actor for every realm in the store.
+    pub fn open(store: Store, arbiters: Vec<ArbiterHandle>) -> Result<Self, RealmError> {
+        let registry = Self {
+            store,
+            arbiters,
+            next_arbiter: AtomicUsize::new(0),
+            realms: RwLock::new(HashMap::new()),
+            changes: tokio::sync::Mutex::new(()),
+        };
+        for name in registry.store.realm_names() {
+            match RealmName::parse(&name) {
+                Ok(name) => {
+                    registry.start(name)?;
+                }
+                Err(why) => log::warn!("skipping stored realm: {why}"),
+            }
+        }
+        Ok(registry)
+    }
+
+    /// The realm called `name`, if it exists.
+    pub fn get(&self, name: &str) -> Option<RealmHandle> {
+        let name = RealmName::parse(name).ok()?;
+        self.read_map(|realms| realms.get(&name).cloned())
+    }
+
+    /// Names of all realms, sorted.
+    pub fn names(&self) -> Vec<String> {
+        let mut names = self.read_map(|realms| {
+            realms
+                .keys()
+                .map(|name| name.to_string())
+                .collect::<Vec<_>>()
+        });
+        names.sort();
+        names
+    }
+
+    /// Creates a realm from a document, or replaces an existing one; answers whether it was
+    /// created.
+    pub async fn put_realm(
+        &self,
+        name: RealmName,
+        document: &RealmDocument,
+    ) -> Result<bool, RealmError> {
+        let _guard = self.changes.lock().await;
+        if let Some(existing) = self.get(name.as_str()) {
+            existing.replace(document).await?;
+            return Ok(false);
+        }
+        // Validate before anything is created, so a bad document leaves no trace.
+        parse_document(document)?;
+        let handle = self.start(name.clone())?;
+        if let Err(error) = handle.replace(document).await {
+            self.forget(&name);
+            self.store.drop_realm(name.as_str())?;
+            return Err(error);
+        }
+        log::info!("realm={name} created");
+        Ok(true)
+    }
+
+    /// Deletes a realm and all its data; `root` cannot be deleted.
+    pub async fn delete_realm(&self, name: &RealmName) -> Result<(), RealmError> {
+        if name.is_root() {
+            return Err(RealmError::InvalidRequest(
+                "the root realm cannot be deleted".into(),
+            ));
+        }
+        let _guard = self.changes.lock().await;
+        if self.forget(name).is_none() {
+            return Err(RealmError::NotFound(format!("no realm {name}")));
+        }
+        self.store.drop_realm(name.as_str())?;
+        self.store.flush().await?;
+        log::info!("realm={name} deleted");
+        Ok(())
+    }
+
+    /// Imports `realms/NAME.json` for every realm that does not exist yet (SPEC §4), then
+    /// makes sure `root` exists.
+    pub async fn import_dir(&self, dir: &Path) -> Result<(), String> {
+        let mut files: Vec<_> = match std::fs::read_dir(dir) {
+            Ok(entries) => entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.path())
+                .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => {
+                return Err(format!(
+                    "cannot read realms directory {}: {e}",
+                    dir.display()
+                ))
+            }
+        };
+        files.sort();
+        for path in files {
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let name =
+                RealmName::parse(&stem).map_err(|why| format!("{}: {why}", path.display()))?;
+            if self.get(name.as_str()).is_some() {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let document: RealmDocument =
+                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            if document.name.as_deref().is_some_and(|n| n != name.as_str()) {
+                return Err(format!(
+                    "{}: name does not match the file name",
+                    path.display()
+                ));
+            }
+            self.put_realm(name.clone(), &document)
+                .await
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            log::info!("realm={name} imported from {}", path.display());
+        }
+        if self.get(RealmName::root().as_str()).is_none() {
+            self.put_realm(RealmName::root(), &RealmDocument::default())
+                .await
+                .map_err(|e| format!("cannot create the root realm: {e}"))?;
+        }
+        Ok(())
+    }
+
+    fn start(&self, name: RealmName) -> Result<RealmHandle, RealmError> {
+        let tree = self.store.realm_tree(name.as_str())?;
+        let settings: ProviderSettings = tree.get(SETTINGS_KEY)?.unwrap_or_default();
+        let shared = Arc::new(RwLock::new(Arc::new(settings)));
+        let actor = RealmActor::new(name.clone(), tree, Arc::clone(&shared));
+        let addr = match self.pick_arbiter() {
+            Some(arbiter) => RealmActor::start_in_arbiter(arbiter, |_| actor),
+            None => actor.start(),
+        };
+        let handle = RealmHandle::new(name.clone(), addr, shared);
+        if let Ok(mut realms) = self.realms.write() {
+            realms.insert(name, handle.clone());
+        }
+        Ok(handle)
+    }
+
+    fn forget(&self, name: &RealmName) -> Option<RealmHandle> {
+        self.realms.write().ok()?.remove(name)
+    }
+
+    fn pick_arbiter(&self) -> Option<&ArbiterHandle> {
+        if self.arbiters.is_empty() {
+            return None;
+        }
+        let index = self.next_arbiter.fetch_add(1, Ordering::Relaxed) % self.arbiters.len();
+        self.arbiters.get(index)
+    }
+
+    fn read_map<T>(&self, f: impl FnOnce(&HashMap<RealmName, RealmHandle>) -> T) -> T {
+        match self.realms.read() {
+            Ok(realms) => f(&realms),
+            Err(poisoned) => f(&poisoned.into_inner()),
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! Realm documents (SPEC §4): provider settings, software publishers and static clients, as
+//! the admin API and the files in `realms/` carry them.
+
+use crate::registration::{validate, ClientMetadata, RegistrationPolicy};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+fn default_scope_list() -> Vec<String> {
+    ["address", "phone", "openid", "profile", "email"]
+        .map(String::from)
+        .to_vec()
+}
+fn default_attested_attributes() -> Vec<String> {
+    vec!["redirect_uris".to_owned()]
+}
+fn default_registration_scope() -> String {
+    "dynamic_client_registration".to_owned()
+}
+fn default_true() -> bool {
+    true
+}
+fn default_access_token_lifetime() -> u64 {
+    3600
+}
+
+/// A realm's OAuth 2.0 provider settings (`oauth2_provider`); missing fields take defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSettings {
+    #[serde(default)]
+    pub allow_open_dynamic_registration: bool,
+    #[serde(default)]
+    pub require_software_statement: bool,
+    #[serde(default = "default_attested_attributes")]
+    pub required_software_statement_attested_attributes: Vec<String>,
+    #[serde(default = "default_registration_scope")]
+    pub dynamic_client_registration_scope: String,
+    #[serde(default = "default_true")]
+    pub generate_registration_access_tokens: bool,
+    #[serde(default = "default_scope_list")]
+    pub client_registration_scope_allowlist: Vec<String>,
+    #[serde(default = "default_scope_list")]
+    pub default_scopes: Vec<String>,
+    #[serde(default = "default_access_token_lifetime")]
+    pub access_token_lifetime_seconds: u64,
+}
+
+impl Default for ProviderSettings {
+    fn default() -> Self {
+        Self {
+            allow_open_dynamic_registration: false,
+            require_software_statement: false,
+            required_software_statement_attested_attributes: default_attested_attributes(),
+            dynamic_client_registration_scope: default_registration_scope(),
+            generate_registration_access_tokens: true,
+            client_registration_scope_allowlist: default_scope_list(),
+            default_scopes: default_scope_list(),
+            access_token_lifetime_seconds: default_access_token_lifetime(),
+        }
+    }
+}
+
+impl ProviderSettings {
+    /// Checks the settings an admin sends; the error says which field is wrong.
+    pub fn check(&self) -> Result<(), String> {
+        if self.dynamic_client_registration_scope.trim().is_empty() {
+            return Err("dynamic_client_registration_scope must not be empty".into());
+        }
+        if self.access_token_lifetime_seconds == 0 {
+            return Err("access_token_lifetime_seconds must be positive".into());
+        }
+        if let Some(scope) = self
+            .default_scopes
+            .iter()
+            .find(|s| !self.client_registration_scope_allowlist.contains(s))
+        {
+            return Err(format!(
+                "default_scopes: {scope:?} is not in client_registration_scope_allowlist"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The policy for dynamic registration in this realm.
+    pub fn registration_policy(&self, may_set_info_uris: bool) -> RegistrationPolicy<'_> {
+        RegistrationPolicy {
+            scope_allowlist: Some(&self.client_registration_scope_allowlist),
+            default_scopes: &self.default_scopes,
+            may_set_info_uris,
+        }
+    }
+
+    /// The policy for static clients: the admin is not bound by the registration allowlist.
+    pub fn static_client_policy(&self) -> RegistrationPolicy<'_> {
+        RegistrationPolicy {
+            scope_allowlist: None,
+            default_scopes: &self.default_scopes,
+            may_set_info_uris: true,
+        }
+    }
+}
+
+/// A realm document: what `PUT /admin/realms/{realm}` takes and `GET` returns.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RealmDocument {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub oauth2_provider: ProviderSettings,
+    /// Publisher profiles arrive with software-statement support; until then only `[]`.
+    #[serde(default)]
+    pub software_publishers: Vec<Value>,
+    /// Static clients: client metadata plus the admin's `client_id` and `client_secret`.
+    #[serde(default)]
+    pub clients: Vec<Map<String, Value>>,
+}
+
+/// A static client as the admin defines it, after validation.
+#[derive(Debug, Clone)]
+pub struct StaticClient {
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub metadata: ClientMetadata,
+}
+
+impl StaticClient {
+    /// Parses a static client document: client metadata (same rules as registration, minus
+    /// the scope allowlist) plus `client_id` and, for confidential clients, `client_secret`.
+    pub fn parse(
+        document: &Map<String, Value>,
+        settings: &ProviderSettings,
+        path_client_id: Option<&str>,
+    ) -> Result<Self, String> {
+        let client_id = match (document.get("client_id"), path_client_id) {
+            (Some(Value::String(id)), Some(path)) if id != path => {
+                return Err(format!(
+                    "client_id {id:?} does not match the client_id in the path"
+                ))
+            }
+            (Some(Value::String(id)), _) => id.clone(),
+            (None, Some(path)) => path.to_owned(),
+            (Some(_), _) => return Err("client_id must be a string".into()),
+            (None, None) => return Err("client_id is required".into()),
+        };
+        check_client_id(&client_id)?;
+        let metadata = validate(document, &settings.static_client_policy())
+            .map_err(|e| e.description().to_owned())?;
+        let client_secret = match document.get("client_secret") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(secret)) if !secret.is_empty() => Some(secret.clone()),
+            Some(_) => return Err("client_secret must be a non-empty string".into()),
+        };
+        match (metadata.is_public(), &client_secret) {
+            (false, None) => Err("client_secret is required for a confidential client".into()),
+            (true, Some(_)) => Err("a public client must not have a client_secret".into()),
+            _ => Ok(Self {
+                client_id,
+                client_secret,
+                metadata,
+            }),
+        }
+    }
+}
+
+/// Admin-chosen client ids: printable ASCII without spaces, at most 256 characters.
+fn check_client_id(id: &str) -> Result<(), String> {
+    if id.is_empty() || id.len() > 256 || !id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("client_id must be 1-256 printable ASCII characters without spaces".into());
+    }
+    Ok(())
+}

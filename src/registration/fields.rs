@@ -1,0 +1,107 @@
+//! Typed reads of single fields from a JSON request object, each failure naming the field.
+//!
+//! JSON `null` counts as absent, as do empty strings for optional string settings: clients
+//! that echo a read response back in a `PUT` send `""` for unset algorithms.
+
+use super::error::{invalid, RegistrationError};
+use serde_json::{Map, Value};
+
+pub(crate) struct Fields<'a> {
+    map: &'a Map<String, Value>,
+}
+
+impl<'a> Fields<'a> {
+    pub(crate) fn new(map: &'a Map<String, Value>) -> Self {
+        Self { map }
+    }
+
+    fn present(&self, key: &str) -> Option<&'a Value> {
+        self.map.get(key).filter(|v| !v.is_null())
+    }
+
+    /// A string; `""` counts as absent.
+    pub(crate) fn string(&self, key: &str) -> Result<Option<&'a str>, RegistrationError> {
+        match self.present(key) {
+            None => Ok(None),
+            Some(Value::String(s)) if s.is_empty() => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(invalid(format!("{key} must be a string"))),
+        }
+    }
+
+    /// An array of strings, de-duplicated with the first occurrence's order kept.
+    pub(crate) fn strings(&self, key: &str) -> Result<Option<Vec<String>>, RegistrationError> {
+        let Some(value) = self.present(key) else {
+            return Ok(None);
+        };
+        let Value::Array(items) = value else {
+            return Err(invalid(format!("{key} must be an array of strings")));
+        };
+        let mut out: Vec<String> = Vec::with_capacity(items.len());
+        for item in items {
+            let Value::String(s) = item else {
+                return Err(invalid(format!("{key} must be an array of strings")));
+            };
+            if !out.contains(s) {
+                out.push(s.clone());
+            }
+        }
+        Ok(Some(out))
+    }
+
+    pub(crate) fn boolean(&self, key: &str) -> Result<Option<bool>, RegistrationError> {
+        match self.present(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(invalid(format!("{key} must be a boolean"))),
+        }
+    }
+
+    pub(crate) fn integer(&self, key: &str) -> Result<Option<i64>, RegistrationError> {
+        match self.present(key) {
+            None => Ok(None),
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| invalid(format!("{key} must be an integer"))),
+            Some(_) => Err(invalid(format!("{key} must be an integer"))),
+        }
+    }
+
+    /// A non-negative integer, such as a lifetime in seconds.
+    pub(crate) fn count(&self, key: &str) -> Result<Option<u64>, RegistrationError> {
+        match self.integer(key)? {
+            None => Ok(None),
+            Some(n) => u64::try_from(n)
+                .map(Some)
+                .map_err(|_| invalid(format!("{key} must not be negative"))),
+        }
+    }
+
+    /// A JSON object, kept as it is.
+    pub(crate) fn object(&self, key: &str) -> Result<Option<&'a Value>, RegistrationError> {
+        match self.present(key) {
+            None => Ok(None),
+            Some(v @ Value::Object(_)) => Ok(Some(v)),
+            Some(_) => Err(invalid(format!("{key} must be a JSON object"))),
+        }
+    }
+
+    /// A string that must be one of `allowed`.
+    pub(crate) fn one_of(
+        &self,
+        key: &str,
+        allowed: &[&str],
+    ) -> Result<Option<String>, RegistrationError> {
+        match self.string(key)? {
+            None => Ok(None),
+            Some(value) if allowed.contains(&value) => Ok(Some(value.to_owned())),
+            Some(value) => Err(invalid(format!("{key} value {value:?} is not supported"))),
+        }
+    }
+
+    /// Every key of the request, for fields whose names carry a suffix (`client_name#en`).
+    pub(crate) fn keys(&self) -> impl Iterator<Item = (&'a String, &'a Value)> {
+        self.map.iter().filter(|(_, v)| !v.is_null())
+    }
+}

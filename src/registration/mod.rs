@@ -1,0 +1,33 @@
+//! Client metadata: wire rules, domain types, defaults and validation. Pure: no I/O, no
+//! clock, no actix, no sled, so every rule is unit-testable.
+
+mod error;
+mod fields;
+mod metadata;
+mod profile;
+pub mod types;
+mod uri;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::RegistrationError;
+pub use metadata::{validate, Algorithms, ClientMetadata, Lifetimes, RegistrationPolicy};
+pub use profile::{ClientProfile, ManagementCredentials};
+
+use serde_json::{Map, Value};
+
+/// SPEC §3: the body is JSON whatever its `Content-Type`; empty means `{}`; anything but an
+/// object is `invalid_client_metadata`.
+pub fn parse_request(body: &[u8]) -> Result<Map<String, Value>, RegistrationError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(error::invalid("the request body must be a JSON object")),
+        Err(e) => Err(error::invalid(format!(
+            "the request body is not valid JSON: {e}"
+        ))),
+    }
+}

@@ -1,0 +1,135 @@
+//! Wiring: open the store, load the admin token, start the realms, bind the listener.
+
+use crate::config::Settings;
+use crate::http::{self, ops, AppState};
+use crate::realm::RealmRegistry;
+use crate::secret::{Secret, SecretHash};
+use crate::store::Store;
+use actix::Arbiter;
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, Logger};
+use actix_web::{web, App, HttpServer};
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::sync::Arc;
+
+/// A built server, bound and ready to run.
+pub struct Application {
+    server: Server,
+    address: SocketAddr,
+    store: Store,
+}
+
+impl Application {
+    /// Opens everything and binds the listener; errors say what failed and where.
+    pub async fn build(settings: Settings) -> Result<Self, String> {
+        std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
+            format!(
+                "cannot create data directory {}: {e}",
+                settings.data_dir.display()
+            )
+        })?;
+        let admin_token = load_or_create_admin_token(&settings.admin_token_path())?;
+        let store = Store::open(&settings.data_dir.join("sled"), settings.cache_mb << 20)
+            .map_err(|e| format!("cannot open the database: {e}"))?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let arbiters = (0..cores).map(|_| Arbiter::new().handle()).collect();
+        let registry = Arc::new(
+            RealmRegistry::open(store.clone(), arbiters)
+                .map_err(|e| format!("cannot load realms: {e}"))?,
+        );
+        registry.import_dir(&settings.realms_dir).await?;
+
+        let listener = TcpListener::bind(&settings.listen)
+            .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| format!("cannot read the bound address: {e}"))?;
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let state = web::Data::new(AppState {
+            registry,
+            public_url,
+            admin_token,
+            metrics: ops::Metrics::default(),
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(from_fn(ops::count_responses))
+                // Path without query, so tokens in query strings never reach the log.
+                .wrap(
+                    Logger::new("%{method}xi %U %s %Dms")
+                        .custom_request_replace("method", |req| req.method().to_string()),
+                )
+                .configure(http::configure)
+                .default_service(web::to(http::not_found))
+        })
+        .workers(settings.workers.unwrap_or(cores))
+        .shutdown_timeout(10)
+        .listen(listener)
+        .map_err(|e| format!("cannot start the HTTP server: {e}"))?
+        .run();
+        Ok(Self {
+            server,
+            address,
+            store,
+        })
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Serves until SIGINT/SIGTERM, lets in-flight requests finish, then flushes the store.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await?;
+        self.store.flush_now().map_err(std::io::Error::other)
+    }
+}
+
+/// SPEC §1: the admin token comes from its file; if the file does not exist, a fresh token is
+/// written there (mode 0600). Only the file path is logged, never the token.
+fn load_or_create_admin_token(path: &Path) -> Result<SecretHash, String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let token = text.trim();
+            if token.is_empty() {
+                return Err(format!("admin token file {} is empty", path.display()));
+            }
+            Ok(Secret::new(token).hash())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let token = Secret::generate().map_err(|e| format!("no randomness: {e}"))?;
+            write_private_file(path, token.expose())
+                .map_err(|e| format!("cannot write admin token file {}: {e}", path.display()))?;
+            log::info!("generated an admin token into {}", path.display());
+            Ok(token.hash())
+        }
+        Err(e) => Err(format!(
+            "cannot read admin token file {}: {e}",
+            path.display()
+        )),
+    }
+}
+
+fn write_private_file(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(content.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()
+}

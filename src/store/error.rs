@@ -1,0 +1,17 @@
+//! Storage failures. Always a server-side problem: never the client's fault.
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sled: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("stored value for key {key} cannot be decoded: {source}")]
+    Decode {
+        key: String,
+        source: serde_json::Error,
+    },
+    #[error("value cannot be encoded: {0}")]
+    Encode(#[source] serde_json::Error),
+    #[error("the flusher thread is gone")]
+    FlusherGone,
+}

@@ -1,0 +1,71 @@
+//! Durable storage on sled. Knows keys, values and flushing; knows nothing about OAuth.
+//!
+//! Each realm has one sled tree named `realm/{name}`; the realm layer chooses the keys inside.
+
+mod error;
+mod group_commit;
+mod tree;
+
+pub use error::StoreError;
+pub use tree::{BatchOp, RealmTree};
+
+use group_commit::GroupCommit;
+use std::path::Path;
+use std::sync::Arc;
+
+const REALM_TREE_PREFIX: &str = "realm/";
+
+/// The database: one per process, cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    commits: Arc<GroupCommit>,
+}
+
+impl Store {
+    /// Opens (or creates) the database under `dir`.
+    pub fn open(dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(cache_bytes)
+            .open()?;
+        let commits = Arc::new(GroupCommit::start(db.clone())?);
+        Ok(Self { db, commits })
+    }
+
+    /// Names of every realm that has a tree.
+    pub fn realm_names(&self) -> Vec<String> {
+        self.db
+            .tree_names()
+            .into_iter()
+            .filter_map(|raw| {
+                let name = String::from_utf8(raw.to_vec()).ok()?;
+                name.strip_prefix(REALM_TREE_PREFIX).map(str::to_owned)
+            })
+            .collect()
+    }
+
+    /// The tree of one realm, created empty if it does not exist.
+    pub fn realm_tree(&self, realm: &str) -> Result<RealmTree, StoreError> {
+        let tree = self.db.open_tree(format!("{REALM_TREE_PREFIX}{realm}"))?;
+        Ok(RealmTree::new(tree, self.clone()))
+    }
+
+    /// Deletes a realm's tree and everything in it.
+    pub fn drop_realm(&self, realm: &str) -> Result<(), StoreError> {
+        self.db.drop_tree(format!("{REALM_TREE_PREFIX}{realm}"))?;
+        Ok(())
+    }
+
+    /// Waits until every write made before this call is on disk. Concurrent callers share
+    /// one sled flush (group commit), so durability costs one disk sync per batch of writes.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.commits.wait_durable().await
+    }
+
+    /// Blocking flush for shutdown, when no runtime work is left to batch with.
+    pub fn flush_now(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}
