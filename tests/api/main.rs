@@ -1,0 +1,4 @@
+//! Black-box tests over HTTP: one binary, one real server per test.
+
+mod helpers;
+mod open_registration;
