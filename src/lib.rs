@@ -13,6 +13,8 @@
 
 pub mod config;
 pub mod http;
+pub mod jose;
+pub mod jwks_fetch;
 pub mod realm;
 pub mod registration;
 pub mod secret;

@@ -2,6 +2,7 @@
 
 use crate::config::Settings;
 use crate::http::{self, ops, AppState};
+use crate::jwks_fetch::JwksFetcher;
 use crate::realm::RealmRegistry;
 use crate::secret::{Secret, SecretHash};
 use crate::store::Store;
@@ -33,14 +34,6 @@ impl Application {
         let admin_token = load_or_create_admin_token(&settings.admin_token_path())?;
         let store = Store::open(&settings.data_dir.join("sled"), settings.cache_mb << 20)
             .map_err(|e| format!("cannot open the database: {e}"))?;
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let arbiters = (0..cores).map(|_| Arbiter::new().handle()).collect();
-        let registry = Arc::new(
-            RealmRegistry::open(store.clone(), arbiters)
-                .map_err(|e| format!("cannot load realms: {e}"))?,
-        );
-        registry.import_dir(&settings.realms_dir).await?;
-
         let listener = TcpListener::bind(&settings.listen)
             .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
         let address = listener
@@ -52,6 +45,19 @@ impl Application {
             .unwrap_or_else(|| format!("http://{address}"))
             .trim_end_matches('/')
             .to_owned();
+
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let arbiters = (0..cores).map(|_| Arbiter::new().handle()).collect();
+        let fetcher = Arc::new(
+            JwksFetcher::new(settings.allow_insecure_fetch)
+                .map_err(|e| format!("cannot set up the jwks_uri fetcher: {e}"))?,
+        );
+        let registry = Arc::new(
+            RealmRegistry::open(store.clone(), arbiters, public_url.clone(), fetcher)
+                .map_err(|e| format!("cannot load realms: {e}"))?,
+        );
+        registry.import_dir(&settings.realms_dir).await?;
+
         let state = web::Data::new(AppState {
             registry,
             public_url,

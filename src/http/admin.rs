@@ -46,6 +46,11 @@ pub fn scope() -> actix_web::Scope<
                 .default_service(web::to(method_not_allowed)),
         )
         .service(
+            web::resource("/realms/{realm}/keys/rotate")
+                .post(rotate_keys)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
             web::resource("/realms/{realm}/clients")
                 .get(list_clients)
                 .default_service(web::to(method_not_allowed)),
@@ -126,7 +131,7 @@ async fn read_provider(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let realm = existing_realm(&req, &state)?;
-    Ok(HttpResponse::Ok().json(&*realm.settings()))
+    Ok(HttpResponse::Ok().json(realm.settings()))
 }
 
 async fn put_provider(
@@ -137,7 +142,18 @@ async fn put_provider(
     let realm = existing_realm(&req, &state)?;
     let settings: ProviderSettings = json_body(&req, payload).await?;
     realm.put_settings(settings).await?;
-    Ok(HttpResponse::Ok().json(&*realm.settings()))
+    Ok(HttpResponse::Ok().json(realm.settings()))
+}
+
+/// Starts signing with a new key; the previous key stays in the JWKS while tokens it signed
+/// may still be live.
+async fn rotate_keys(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let realm = existing_realm(&req, &state)?;
+    realm.rotate_keys().await?;
+    Ok(HttpResponse::Ok().json(realm.jwks()))
 }
 
 async fn list_clients(

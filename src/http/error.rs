@@ -1,7 +1,7 @@
 //! `ApiError`: the one place where errors become HTTP status codes, headers and
 //! `{"error", "error_description"}` bodies.
 
-use crate::realm::RealmError;
+use crate::realm::{RealmError, TokenError};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -44,7 +44,11 @@ impl ApiError {
             Self::Realm(R::Unavailable) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable")
             }
-            Self::Realm(R::Store(_) | R::Random(_)) => {
+            Self::Realm(R::Token(e @ TokenError::InvalidClient(_))) => {
+                (StatusCode::UNAUTHORIZED, e.code())
+            }
+            Self::Realm(R::Token(e)) => (StatusCode::BAD_REQUEST, e.code()),
+            Self::Realm(R::Store(_) | R::Random(_) | R::Keys(_)) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "server_error")
             }
             Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "invalid_request"),
@@ -57,7 +61,7 @@ impl ApiError {
         match self {
             Self::Realm(RealmError::Registration(e)) => e.description().to_owned(),
             // Internal details go to the log, not to the client.
-            Self::Realm(RealmError::Store(_) | RealmError::Random(_)) => {
+            Self::Realm(RealmError::Store(_) | RealmError::Random(_) | RealmError::Keys(_)) => {
                 "the server could not complete the request".to_owned()
             }
             other => other.to_string(),
@@ -71,6 +75,8 @@ impl ApiError {
                 Some("Bearer error=\"invalid_token\"")
             }
             Self::Realm(RealmError::RegistrationNotOpen) => Some("Bearer"),
+            // RFC 6749 §5.2: invalid_client answers with the scheme the client may use.
+            Self::Realm(RealmError::Token(TokenError::InvalidClient(_))) => Some("Basic"),
             Self::AdminUnauthorized => Some("Bearer realm=\"dynreg-admin\""),
             _ => None,
         }
@@ -93,5 +99,11 @@ impl ResponseError for ApiError {
             response.insert_header((header::WWW_AUTHENTICATE, challenge));
         }
         response.json(json!({"error": code, "error_description": self.description()}))
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(error: TokenError) -> Self {
+        Self::Realm(RealmError::Token(error))
     }
 }

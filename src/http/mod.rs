@@ -2,14 +2,16 @@
 //! knows actix-web.
 
 pub mod admin;
+pub mod discovery;
 pub mod error;
 pub mod extract;
 pub mod ops;
 pub mod registration;
+pub mod token;
 
 pub use error::ApiError;
 
-use crate::realm::{RealmName, RealmRegistry};
+use crate::realm::{base_path, RealmName, RealmRegistry};
 use crate::secret::SecretHash;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
@@ -26,22 +28,13 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The realm's base path `B` (SPEC §2).
-    pub fn base_path(realm: &RealmName) -> String {
-        if realm.is_root() {
-            "/am/oauth2/realms/root".to_owned()
-        } else {
-            format!("/am/oauth2/realms/root/realms/{realm}")
-        }
-    }
-
     /// RFC 7592 §3: where the client manages its registration.
     pub fn registration_client_uri(&self, realm: &RealmName, client_id: &str) -> String {
         let encoded: String = url::form_urlencoded::byte_serialize(client_id.as_bytes()).collect();
         format!(
             "{}{}/register?client_id={encoded}",
             self.public_url,
-            Self::base_path(realm)
+            base_path(realm)
         )
     }
 }
@@ -73,6 +66,26 @@ fn realm_scope(prefix: &str) -> actix_web::Scope {
                 .get(registration::read_client)
                 .put(registration::replace_client)
                 .delete(registration::delete_client)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/access_token")
+                .post(token::issue_token)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/introspect")
+                .post(token::introspect)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/.well-known/openid-configuration")
+                .get(discovery::openid_configuration)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/connect/jwk_uri")
+                .get(discovery::jwk_uri)
                 .default_service(web::to(method_not_allowed)),
         )
         .default_service(web::to(not_found))

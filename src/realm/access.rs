@@ -1,7 +1,8 @@
 //! Who may register: the bearer-token and open-registration rules of SPEC §3.
 
 use super::error::RealmError;
-use super::settings::ProviderSettings;
+use super::state::RealmState;
+use crate::jose::verify_access_token;
 use crate::secret::Secret;
 
 /// What an authorized registration request may do.
@@ -13,16 +14,25 @@ pub(crate) struct RegistrationGrant {
     pub may_set_info_uris: bool,
 }
 
-/// SPEC §3 "Authorization": a token, if sent, must be live; without one, open registration
-/// must be on.
+/// SPEC §3 "Authorization": a token, if sent, must be a live access token of this realm;
+/// without one, open registration must be on. Only a token carrying the realm's registration
+/// scope may register `client_uri`, `logo_uri` and `policy_uri`.
 pub(crate) fn authorize_registration(
     bearer: Option<&Secret>,
-    settings: &ProviderSettings,
+    state: &RealmState,
+    issuer: &str,
+    now: u64,
 ) -> Result<RegistrationGrant, RealmError> {
+    let settings = &state.settings;
     match bearer {
-        // The realm has no token endpoint yet (issue #3 adds it), so no access token it could
-        // have issued exists and every presented token is refused.
-        Some(_) => Err(RealmError::InvalidAccessToken),
+        Some(token) => {
+            let claims = verify_access_token(&state.keys, token.expose(), issuer, now)
+                .map_err(|_| RealmError::InvalidAccessToken)?;
+            Ok(RegistrationGrant {
+                by_access_token: true,
+                may_set_info_uris: claims.has_scope(&settings.dynamic_client_registration_scope),
+            })
+        }
         None if settings.allow_open_dynamic_registration => Ok(RegistrationGrant {
             by_access_token: false,
             may_set_info_uris: true,

@@ -8,21 +8,22 @@
 
 use super::error::RealmError;
 use super::messages::*;
-use super::record::{client_key, ClientOrigin, ClientRecord, CLIENT_PREFIX, SETTINGS_KEY};
+use super::record::{
+    client_key, ClientOrigin, ClientRecord, CLIENT_PREFIX, KEYS_KEY, SETTINGS_KEY,
+};
 use super::settings::ProviderSettings;
+use super::state::{RealmState, SharedState};
 use super::RealmName;
+use crate::jose::RealmKeys;
 use crate::store::{BatchOp, RealmTree};
 use actix::{Actor, Context, Handler, ResponseFuture};
-use std::sync::{Arc, RwLock};
-
-/// Settings shared between the actor (writer) and its handles (readers).
-pub type SharedSettings = Arc<RwLock<Arc<ProviderSettings>>>;
+use std::sync::Arc;
 
 /// Owner of one realm's state.
 pub struct RealmActor {
     name: RealmName,
     tree: RealmTree,
-    settings: SharedSettings,
+    state: SharedState,
 }
 
 impl Actor for RealmActor {
@@ -34,12 +35,8 @@ impl Actor for RealmActor {
 }
 
 impl RealmActor {
-    pub fn new(name: RealmName, tree: RealmTree, settings: SharedSettings) -> Self {
-        Self {
-            name,
-            tree,
-            settings,
-        }
+    pub fn new(name: RealmName, tree: RealmTree, state: SharedState) -> Self {
+        Self { name, tree, state }
     }
 
     /// Replies with `value` once everything written so far is on disk.
@@ -55,9 +52,14 @@ impl RealmActor {
         Ok(self.tree.get(&client_key(client_id))?)
     }
 
-    fn publish_settings(&self, settings: ProviderSettings) {
-        if let Ok(mut shared) = self.settings.write() {
-            *shared = Arc::new(settings);
+    /// Makes a new state visible to the handles: settings, keys, or both.
+    fn publish(&self, settings: Option<ProviderSettings>, keys: Option<Arc<RealmKeys>>) {
+        if let Ok(mut shared) = self.state.write() {
+            let current = Arc::clone(&shared);
+            *shared = Arc::new(RealmState {
+                settings: settings.unwrap_or_else(|| current.settings.clone()),
+                keys: keys.unwrap_or_else(|| Arc::clone(&current.keys)),
+            });
         }
     }
 }
@@ -175,7 +177,7 @@ impl Handler<PutSettings> for RealmActor {
 
     fn handle(&mut self, msg: PutSettings, _: &mut Context<Self>) -> Self::Result {
         try_or_reply!(self.tree.put(SETTINGS_KEY, &msg.settings));
-        self.publish_settings(msg.settings);
+        self.publish(Some(msg.settings), None);
         self.when_durable(())
     }
 }
@@ -189,7 +191,7 @@ impl Handler<ReplaceRealm> for RealmActor {
             return Box::pin(async move { Err(RealmError::InvalidRequest(why)) });
         }
         try_or_reply!(self.tree.apply(ops));
-        self.publish_settings(msg.settings);
+        self.publish(Some(msg.settings), None);
         self.when_durable(())
     }
 }
@@ -224,5 +226,21 @@ impl RealmActor {
                 _ => None,
             }
         })
+    }
+}
+
+impl Handler<RotateKeys> for RealmActor {
+    type Result = ResponseFuture<Result<(), RealmError>>;
+
+    fn handle(&mut self, msg: RotateKeys, _: &mut Context<Self>) -> Self::Result {
+        let current = match self.state.read() {
+            Ok(state) => Arc::clone(&state.keys),
+            Err(_) => return Box::pin(async { Err(RealmError::Unavailable) }),
+        };
+        let rotated = try_or_reply!(current.stored().rotated(msg.now, msg.keep_seconds));
+        try_or_reply!(self.tree.put(KEYS_KEY, &rotated));
+        let loaded = try_or_reply!(RealmKeys::load(rotated));
+        self.publish(None, Some(Arc::new(loaded)));
+        self.when_durable(())
     }
 }

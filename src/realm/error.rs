@@ -28,6 +28,12 @@ pub enum RealmError {
     /// The realm's actor is gone (realm deleted while the request ran) or overloaded.
     #[error("the realm is unavailable")]
     Unavailable,
+    /// RFC 6749 §5.2: the token or introspection endpoint refused the request.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// The realm's keys could not be loaded or used.
+    #[error("realm keys: {0}")]
+    Keys(#[from] crate::jose::JoseError),
     /// The operating system could not give us randomness.
     #[error("random generator failed: {0}")]
     Random(#[from] openssl::error::ErrorStack),
@@ -36,5 +42,34 @@ pub enum RealmError {
 impl From<actix::MailboxError> for RealmError {
     fn from(_: actix::MailboxError) -> Self {
         Self::Unavailable
+    }
+}
+
+/// RFC 6749 §5.2 errors of the token and introspection endpoints.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// Client authentication failed (401 with `WWW-Authenticate: Basic`).
+    #[error("{0}")]
+    InvalidClient(String),
+    #[error("{0}")]
+    UnauthorizedClient(String),
+    #[error("{0}")]
+    UnsupportedGrantType(String),
+    #[error("{0}")]
+    InvalidScope(String),
+}
+
+impl TokenError {
+    /// The RFC 6749 error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidRequest(_) => "invalid_request",
+            Self::InvalidClient(_) => "invalid_client",
+            Self::UnauthorizedClient(_) => "unauthorized_client",
+            Self::UnsupportedGrantType(_) => "unsupported_grant_type",
+            Self::InvalidScope(_) => "invalid_scope",
+        }
     }
 }

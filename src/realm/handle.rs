@@ -4,12 +4,14 @@
 //! core, while its actor stays the single writer.
 
 use super::access::authorize_registration;
-use super::actor::{RealmActor, SharedSettings};
+use super::actor::RealmActor;
 use super::error::RealmError;
 use super::messages::*;
 use super::record::{ClientOrigin, ClientRecord};
 use super::settings::{ProviderSettings, RealmDocument, StaticClient};
+use super::state::{snapshot, RealmState, SharedState};
 use super::RealmName;
+use crate::jwks_fetch::JwksFetcher;
 use crate::registration::{
     parse_request, validate, ClientMetadata, ClientProfile, RegistrationError,
 };
@@ -17,7 +19,8 @@ use crate::secret::Secret;
 use crate::time::now_unix;
 use actix::Addr;
 use serde_json::{Map, Value};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// A client profile with the registration access token minted for it, if any.
 #[derive(Debug)]
@@ -26,20 +29,45 @@ pub struct Registered {
     pub registration_access_token: Option<Secret>,
 }
 
+/// What a realm's handles share besides the actor's state: the issuer URL, the `jwks_uri`
+/// fetcher and the `jti`s of client assertions already used (RFC 7523 §3 replay check).
+pub(crate) struct RealmContext {
+    pub(crate) issuer: String,
+    pub(crate) fetcher: Arc<JwksFetcher>,
+    pub(crate) used_assertions: Mutex<HashMap<String, u64>>,
+}
+
+impl RealmContext {
+    pub(crate) fn new(issuer: String, fetcher: Arc<JwksFetcher>) -> Arc<Self> {
+        Arc::new(Self {
+            issuer,
+            fetcher,
+            used_assertions: Mutex::new(HashMap::new()),
+        })
+    }
+}
+
 /// A cloneable reference to one realm.
 #[derive(Clone)]
 pub struct RealmHandle {
-    name: RealmName,
-    addr: Addr<RealmActor>,
-    settings: SharedSettings,
+    pub(crate) name: RealmName,
+    pub(crate) addr: Addr<RealmActor>,
+    pub(crate) state: SharedState,
+    pub(crate) context: Arc<RealmContext>,
 }
 
 impl RealmHandle {
-    pub(crate) fn new(name: RealmName, addr: Addr<RealmActor>, settings: SharedSettings) -> Self {
+    pub(crate) fn new(
+        name: RealmName,
+        addr: Addr<RealmActor>,
+        state: SharedState,
+        context: Arc<RealmContext>,
+    ) -> Self {
         Self {
             name,
             addr,
-            settings,
+            state,
+            context,
         }
     }
 
@@ -47,12 +75,24 @@ impl RealmHandle {
         &self.name
     }
 
+    /// The realm's issuer identifier: its base URL as clients see it.
+    pub fn issuer(&self) -> &str {
+        &self.context.issuer
+    }
+
+    /// The realm's current settings and keys.
+    pub(crate) fn snapshot(&self) -> Arc<RealmState> {
+        snapshot(&self.state)
+    }
+
     /// The realm's current provider settings.
-    pub fn settings(&self) -> Arc<ProviderSettings> {
-        match self.settings.read() {
-            Ok(settings) => Arc::clone(&settings),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
+    pub fn settings(&self) -> ProviderSettings {
+        self.snapshot().settings.clone()
+    }
+
+    /// The realm's public keys as a JWK set.
+    pub fn jwks(&self) -> Value {
+        self.snapshot().keys.jwks(now_unix())
     }
 
     /// RFC 7591 §3: registers a client from a request body.
@@ -62,8 +102,9 @@ impl RealmHandle {
         body: &[u8],
     ) -> Result<Registered, RealmError> {
         let request = parse_request(body)?;
-        let settings = self.settings();
-        let grant = authorize_registration(bearer.as_ref(), &settings)?;
+        let state = self.snapshot();
+        let settings = &state.settings;
+        let grant = authorize_registration(bearer.as_ref(), &state, self.issuer(), now_unix())?;
         let metadata = validate(
             &request,
             &settings.registration_policy(grant.may_set_info_uris),
@@ -125,9 +166,9 @@ impl RealmHandle {
                 .into());
             }
         }
-        let settings = self.settings();
+        let state = self.snapshot();
         // SPEC §3: the logo/client/policy URI rule governs creation only.
-        let metadata = validate(&request, &settings.registration_policy(true))?;
+        let metadata = validate(&request, &state.settings.registration_policy(true))?;
         // Reference A17: a client that becomes public loses its secret, one that becomes
         // confidential gets one; otherwise the secret never changes.
         let client_secret = match (&current.profile.client_secret, metadata.is_public()) {
@@ -255,7 +296,7 @@ impl RealmHandle {
         let clients = self.addr.send(ListStaticClients).await??;
         Ok(RealmDocument {
             name: Some(self.name.to_string()),
-            oauth2_provider: (*self.settings()).clone(),
+            oauth2_provider: self.settings(),
             software_publishers: Vec::new(),
             clients: clients
                 .iter()

@@ -73,3 +73,11 @@ pub struct ReplaceRealm {
     pub settings: ProviderSettings,
     pub static_clients: Vec<ClientRecord>,
 }
+
+/// Start signing with a new key; the old one stays published for `keep_seconds`.
+#[derive(Message)]
+#[rtype(result = "Result<(), RealmError>")]
+pub struct RotateKeys {
+    pub now: u64,
+    pub keep_seconds: u64,
+}

@@ -10,10 +10,14 @@ mod name;
 mod record;
 mod registry;
 mod settings;
+mod state;
+mod token;
 
-pub use error::RealmError;
+pub use error::{RealmError, TokenError};
 pub use handle::{RealmHandle, Registered};
 pub use name::{RealmName, ROOT_REALM};
 pub use record::{ClientOrigin, ClientRecord};
+pub use registry::base_path;
 pub use registry::RealmRegistry;
 pub use settings::{ProviderSettings, RealmDocument};
+pub use token::{ClientCredentials, IssuedToken, TokenRequest, JWT_BEARER_ASSERTION};

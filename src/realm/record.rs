@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 /// Key of the provider settings in the realm tree.
 pub(crate) const SETTINGS_KEY: &str = "settings";
+/// Key of the realm's own key pairs in the realm tree.
+pub(crate) const KEYS_KEY: &str = "keys";
 /// Prefix of client records in the realm tree.
 pub(crate) const CLIENT_PREFIX: &str = "client/";
 

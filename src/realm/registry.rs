@@ -3,10 +3,14 @@
 
 use super::actor::RealmActor;
 use super::error::RealmError;
+use super::handle::RealmContext;
 use super::handle::{parse_document, RealmHandle};
-use super::record::SETTINGS_KEY;
+use super::record::{KEYS_KEY, SETTINGS_KEY};
 use super::settings::{ProviderSettings, RealmDocument};
+use super::state::RealmState;
 use super::RealmName;
+use crate::jose::{RealmKeys, StoredKeys};
+use crate::jwks_fetch::JwksFetcher;
 use crate::store::Store;
 use actix::{Actor, ArbiterHandle};
 use std::collections::HashMap;
@@ -17,6 +21,9 @@ use std::sync::{Arc, RwLock};
 /// Every realm of the server.
 pub struct RealmRegistry {
     store: Store,
+    /// Scheme, host and port clients see; realm issuers are built on it.
+    public_url: String,
+    fetcher: Arc<JwksFetcher>,
     arbiters: Vec<ArbiterHandle>,
     next_arbiter: AtomicUsize,
     realms: RwLock<HashMap<RealmName, RealmHandle>>,
@@ -26,9 +33,16 @@ pub struct RealmRegistry {
 
 impl RealmRegistry {
     /// Starts an actor for every realm in the store.
-    pub fn open(store: Store, arbiters: Vec<ArbiterHandle>) -> Result<Self, RealmError> {
+    pub fn open(
+        store: Store,
+        arbiters: Vec<ArbiterHandle>,
+        public_url: String,
+        fetcher: Arc<JwksFetcher>,
+    ) -> Result<Self, RealmError> {
         let registry = Self {
             store,
+            public_url,
+            fetcher,
             arbiters,
             next_arbiter: AtomicUsize::new(0),
             realms: RwLock::new(HashMap::new()),
@@ -42,6 +56,7 @@ impl RealmRegistry {
                 Err(why) => log::warn!("skipping stored realm: {why}"),
             }
         }
+        registry.store.flush_now()?;
         Ok(registry)
     }
 
@@ -158,13 +173,31 @@ impl RealmRegistry {
     fn start(&self, name: RealmName) -> Result<RealmHandle, RealmError> {
         let tree = self.store.realm_tree(name.as_str())?;
         let settings: ProviderSettings = tree.get(SETTINGS_KEY)?.unwrap_or_default();
-        let shared = Arc::new(RwLock::new(Arc::new(settings)));
+        let stored_keys = match tree.get::<StoredKeys>(KEYS_KEY)? {
+            Some(keys) => keys,
+            None => {
+                // A new realm: its keys are made here, before its actor exists, and become
+                // durable with the realm's first flush.
+                let keys = StoredKeys::generate()?;
+                tree.put(KEYS_KEY, &keys)?;
+                keys
+            }
+        };
+        let state = Arc::new(RealmState {
+            settings,
+            keys: Arc::new(RealmKeys::load(stored_keys)?),
+        });
+        let shared = Arc::new(RwLock::new(state));
         let actor = RealmActor::new(name.clone(), tree, Arc::clone(&shared));
         let addr = match self.pick_arbiter() {
             Some(arbiter) => RealmActor::start_in_arbiter(arbiter, |_| actor),
             None => actor.start(),
         };
-        let handle = RealmHandle::new(name.clone(), addr, shared);
+        let context = RealmContext::new(
+            format!("{}{}", self.public_url, base_path(&name)),
+            Arc::clone(&self.fetcher),
+        );
+        let handle = RealmHandle::new(name.clone(), addr, shared, context);
         if let Ok(mut realms) = self.realms.write() {
             realms.insert(name, handle.clone());
         }
@@ -188,5 +221,14 @@ impl RealmRegistry {
             Ok(realms) => f(&realms),
             Err(poisoned) => f(&poisoned.into_inner()),
         }
+    }
+}
+
+/// The realm's base path `B` (SPEC §2).
+pub fn base_path(realm: &RealmName) -> String {
+    if realm.is_root() {
+        "/am/oauth2/realms/root".to_owned()
+    } else {
+        format!("/am/oauth2/realms/root/realms/{realm}")
     }
 }

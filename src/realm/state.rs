@@ -1,0 +1,23 @@
+//! The realm state the handles read without asking the actor: settings and keys. The actor
+//! replaces it as a whole (copy on write), so a reader always sees a consistent pair.
+
+use super::settings::ProviderSettings;
+use crate::jose::RealmKeys;
+use std::sync::{Arc, RwLock};
+
+/// An immutable snapshot of a realm's settings and keys.
+pub struct RealmState {
+    pub settings: ProviderSettings,
+    pub keys: Arc<RealmKeys>,
+}
+
+/// The current snapshot, shared by the actor (writer) and its handles (readers).
+pub type SharedState = Arc<RwLock<Arc<RealmState>>>;
+
+/// The current snapshot, even if a writer panicked while holding the lock.
+pub fn snapshot(shared: &SharedState) -> Arc<RealmState> {
+    match shared.read() {
+        Ok(state) => Arc::clone(&state),
+        Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+    }
+}

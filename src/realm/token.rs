@@ -1,0 +1,300 @@
+//! The token endpoint (RFC 6749 §4.4 `client_credentials`) and introspection (RFC 7662):
+//! client authentication (RFC 6749 §2.3, RFC 7523), scope checks and access-token minting.
+
+use super::error::{RealmError, TokenError};
+use super::handle::RealmHandle;
+use super::messages::{ReadClient, RotateKeys};
+use super::record::ClientRecord;
+use crate::jose::{
+    issue_access_token, unverified_subject, verify_access_token, verify_client_assertion,
+    AccessTokenClaims,
+};
+use crate::jwks_fetch::CachePolicy;
+use crate::registration::types::{AuthMethod, ClientKeys};
+use crate::secret::Secret;
+use crate::time::now_unix;
+use serde_json::{json, Value};
+
+/// No access token lives longer than a day, whatever a client's `access_token_lifetime`
+/// says; rotated signing keys therefore stay published for a day.
+pub const MAX_ACCESS_TOKEN_LIFETIME: u64 = 86_400;
+/// RFC 7523 §3: the assertion-type URN of `private_key_jwt`.
+pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// How the caller tried to authenticate (RFC 6749 §2.3).
+#[derive(Debug)]
+pub enum ClientCredentials {
+    /// `Authorization: Basic` (`client_secret_basic`).
+    Basic { client_id: String, secret: Secret },
+    /// `client_id` and `client_secret` in the form (`client_secret_post`).
+    Post { client_id: String, secret: Secret },
+    /// `client_assertion` (`private_key_jwt`).
+    Assertion {
+        client_id: Option<String>,
+        assertion: String,
+    },
+    /// Only a `client_id`, or nothing at all.
+    Unauthenticated { client_id: Option<String> },
+}
+
+/// A token request after form parsing.
+#[derive(Debug)]
+pub struct TokenRequest {
+    pub grant_type: Option<String>,
+    pub scope: Option<String>,
+    pub credentials: ClientCredentials,
+}
+
+/// RFC 6749 §5.1 successful response.
+#[derive(Debug)]
+pub struct IssuedToken {
+    pub access_token: String,
+    pub expires_in: u64,
+    pub scope: String,
+}
+
+impl RealmHandle {
+    /// `POST B/access_token` with `grant_type=client_credentials`.
+    pub async fn issue_token(&self, request: TokenRequest) -> Result<IssuedToken, RealmError> {
+        let grant_type = request
+            .grant_type
+            .ok_or_else(|| TokenError::InvalidRequest("grant_type is required".into()))?;
+        let client = self.authenticate_client(request.credentials).await?;
+        if grant_type != "client_credentials" {
+            return Err(TokenError::UnsupportedGrantType(format!(
+                "grant_type {grant_type:?} is not supported; this endpoint issues client_credentials tokens"
+            ))
+            .into());
+        }
+        let metadata = &client.profile.metadata;
+        if !metadata
+            .grant_types
+            .iter()
+            .any(|g| g == "client_credentials")
+        {
+            return Err(TokenError::UnauthorizedClient(
+                "the client is not registered for the client_credentials grant".into(),
+            )
+            .into());
+        }
+        let scopes: Vec<String> = match request.scope.as_deref().map(str::trim) {
+            None | Some("") => metadata.scopes.clone(),
+            Some(requested) => {
+                let mut list: Vec<String> = Vec::new();
+                for scope in requested.split(' ').filter(|s| !s.is_empty()) {
+                    if !metadata.scopes.iter().any(|s| s == scope) {
+                        return Err(TokenError::InvalidScope(format!(
+                            "scope {scope:?} is not registered for this client"
+                        ))
+                        .into());
+                    }
+                    if !list.iter().any(|s| s == scope) {
+                        list.push(scope.to_owned());
+                    }
+                }
+                list
+            }
+        };
+        let state = self.snapshot();
+        let lifetime = match metadata.lifetimes.access_token_lifetime {
+            0 => state.settings.access_token_lifetime_seconds,
+            own => own,
+        }
+        .min(MAX_ACCESS_TOKEN_LIFETIME);
+        let now = now_unix();
+        let claims = AccessTokenClaims {
+            iss: self.issuer().to_owned(),
+            sub: client.profile.client_id.clone(),
+            client_id: client.profile.client_id.clone(),
+            scope: scopes.join(" "),
+            iat: now,
+            exp: now + lifetime,
+            jti: uuid::Uuid::new_v4().to_string(),
+        };
+        let access_token = issue_access_token(&state.keys, &claims)?;
+        Ok(IssuedToken {
+            access_token,
+            expires_in: lifetime,
+            scope: claims.scope,
+        })
+    }
+
+    /// `POST B/introspect`: RFC 7662 answer for `token`, for an authenticated client.
+    pub async fn introspect(
+        &self,
+        credentials: ClientCredentials,
+        token: Option<String>,
+    ) -> Result<Value, RealmError> {
+        self.authenticate_client(credentials).await?;
+        let token = token.ok_or_else(|| TokenError::InvalidRequest("token is required".into()))?;
+        let state = self.snapshot();
+        Ok(
+            match verify_access_token(&state.keys, &token, self.issuer(), now_unix()) {
+                Ok(claims) => json!({
+                    "active": true,
+                    "scope": claims.scope,
+                    "client_id": claims.client_id,
+                    "sub": claims.sub,
+                    "token_type": "Bearer",
+                    "exp": claims.exp,
+                    "iat": claims.iat,
+                    "iss": claims.iss,
+                    "jti": claims.jti,
+                }),
+                // RFC 7662 §2.2: an inactive token reveals nothing else.
+                Err(_) => json!({ "active": false }),
+            },
+        )
+    }
+
+    /// Starts signing with a new key; the old one stays published while its tokens live.
+    pub async fn rotate_keys(&self) -> Result<(), RealmError> {
+        self.addr
+            .send(RotateKeys {
+                now: now_unix(),
+                keep_seconds: MAX_ACCESS_TOKEN_LIFETIME,
+            })
+            .await?
+    }
+
+    /// RFC 6749 §2.3 / RFC 7523 §2.2: the client behind the credentials, which must use the
+    /// client's registered `token_endpoint_auth_method`.
+    async fn authenticate_client(
+        &self,
+        credentials: ClientCredentials,
+    ) -> Result<ClientRecord, RealmError> {
+        let (client_id, method) = match &credentials {
+            ClientCredentials::Basic { client_id, .. } => {
+                (client_id.clone(), AuthMethod::ClientSecretBasic)
+            }
+            ClientCredentials::Post { client_id, .. } => {
+                (client_id.clone(), AuthMethod::ClientSecretPost)
+            }
+            ClientCredentials::Assertion {
+                client_id,
+                assertion,
+            } => {
+                let id = client_id
+                    .clone()
+                    .or_else(|| unverified_subject(assertion))
+                    .ok_or_else(|| {
+                        TokenError::InvalidClient("the client assertion names no client".into())
+                    })?;
+                (id, AuthMethod::PrivateKeyJwt)
+            }
+            ClientCredentials::Unauthenticated { .. } => {
+                return Err(TokenError::InvalidClient(
+                    "client authentication is required (public clients cannot use this endpoint)"
+                        .into(),
+                )
+                .into())
+            }
+        };
+        let unknown = || TokenError::InvalidClient("client authentication failed".into());
+        let record = self
+            .addr
+            .send(ReadClient {
+                client_id: client_id.clone(),
+            })
+            .await??;
+        let Some(record) = record else {
+            // Hash anyway, so an unknown client costs what a wrong secret costs.
+            if let ClientCredentials::Basic { secret, .. }
+            | ClientCredentials::Post { secret, .. } = &credentials
+            {
+                let _ = secret.hash();
+            }
+            return Err(unknown().into());
+        };
+        let registered = record.profile.metadata.token_endpoint_auth_method;
+        if registered != method {
+            return Err(TokenError::InvalidClient(format!(
+                "the client must authenticate with {}",
+                registered.as_str()
+            ))
+            .into());
+        }
+        match credentials {
+            ClientCredentials::Basic { secret, .. } | ClientCredentials::Post { secret, .. } => {
+                let stored = record.profile.client_secret.as_deref().map(Secret::new);
+                if !stored.is_some_and(|stored| stored.ct_eq(&secret)) {
+                    return Err(unknown().into());
+                }
+            }
+            ClientCredentials::Assertion { assertion, .. } => {
+                self.check_assertion(&record, &assertion).await?;
+            }
+            ClientCredentials::Unauthenticated { .. } => return Err(unknown().into()),
+        }
+        Ok(record)
+    }
+
+    async fn check_assertion(
+        &self,
+        record: &ClientRecord,
+        assertion: &str,
+    ) -> Result<(), RealmError> {
+        let metadata = &record.profile.metadata;
+        let invalid = |why: String| RealmError::from(TokenError::InvalidClient(why));
+        let jwks = match &metadata.keys {
+            ClientKeys::Jwks(jwks) => std::sync::Arc::new(jwks.clone()),
+            ClientKeys::JwksUri(uri) => {
+                let kid = jsonwebtoken::decode_header(assertion)
+                    .ok()
+                    .and_then(|h| h.kid);
+                let policy = CachePolicy {
+                    timeout_ms: metadata.jwks_cache_timeout,
+                    miss_cache_ms: metadata.jwks_cache_miss_cache_time,
+                };
+                self.context
+                    .fetcher
+                    .get(uri, policy, kid.as_deref())
+                    .await
+                    .map_err(|e| invalid(e.to_string()))?
+            }
+            ClientKeys::None => {
+                return Err(invalid(
+                    "the client has registered no keys (jwks or jwks_uri)".into(),
+                ))
+            }
+        };
+        let issuer = self.issuer();
+        let audiences = [
+            issuer.to_owned(),
+            format!("{issuer}/access_token"),
+            format!("{issuer}/introspect"),
+        ];
+        let claims = verify_client_assertion(
+            assertion,
+            &record.profile.client_id,
+            &jwks,
+            metadata
+                .algorithms
+                .token_endpoint_auth_signing_alg
+                .as_deref(),
+            &audiences,
+        )
+        .map_err(|e| invalid(e.to_string()))?;
+        self.remember_assertion(&record.profile.client_id, &claims.jti, claims.exp)
+    }
+
+    /// RFC 7523 §3: a `jti` may be used once while its assertion is valid.
+    fn remember_assertion(&self, client_id: &str, jti: &str, exp: u64) -> Result<(), RealmError> {
+        let now = now_unix();
+        let mut used = self
+            .context
+            .used_assertions
+            .lock()
+            .map_err(|_| RealmError::Unavailable)?;
+        used.retain(|_, expires| *expires + 60 > now);
+        let key = format!("{client_id}\u{0}{jti}");
+        if used.contains_key(&key) {
+            return Err(TokenError::InvalidClient(
+                "the client assertion has already been used (jti replay)".into(),
+            )
+            .into());
+        }
+        used.insert(key, exp);
+        Ok(())
+    }
+}
