@@ -2,3 +2,6 @@
 
 mod helpers;
 mod open_registration;
+mod token_endpoint;
+mod token_helpers;
+mod token_registration;
