@@ -55,7 +55,15 @@ async fn token_requests_are_refused_with_rfc_6749_errors() {
     )
     .await;
     let cc = ("grant_type", "client_credentials");
-    let cases: Vec<(&str, Vec<(&str, &str)>, Option<(&str, &str)>, u16, &str)> = vec![
+    // (why, form, Basic credentials, expected status, expected error)
+    type Case<'a> = (
+        &'a str,
+        Vec<(&'a str, &'a str)>,
+        Option<(&'a str, &'a str)>,
+        u16,
+        &'a str,
+    );
+    let cases: Vec<Case> = vec![
         (
             "wrong secret",
             vec![cc],
