@@ -1,11 +1,10 @@
 //! Settings from flags, with `DYNREG_*` environment fallbacks (SPEC §1).
 
-use clap::Parser;
+use clap::Args;
 use std::path::PathBuf;
 
 /// dynreg: multi-realm OAuth 2.0 / OpenID Connect Dynamic Client Registration server.
-#[derive(Debug, Clone, Parser)]
-#[command(name = "dynreg", version, about)]
+#[derive(Debug, Clone, Args)]
 pub struct Settings {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "DYNREG_LISTEN", default_value = "127.0.0.1:8080")]

@@ -15,6 +15,7 @@ pub mod config;
 pub mod http;
 pub mod jose;
 pub mod jwks_fetch;
+pub mod load;
 pub mod realm;
 pub mod registration;
 pub mod secret;

@@ -1,30 +1,61 @@
-//! The `dynreg` binary: parse settings, start logging, run the server.
+//! The `dynreg` binary: without a subcommand it serves; `dynreg load` generates load.
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use dynreg::config::Settings;
+use dynreg::load::LoadOptions;
 use dynreg::startup::Application;
 use std::process::ExitCode;
 
-#[actix_web::main]
-async fn main() -> ExitCode {
-    let settings = Settings::parse();
+#[derive(Parser)]
+#[command(name = "dynreg", version, about, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: Settings,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load-test per-realm endpoints of a running server.
+    Load(LoadOptions),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let app = match Application::build(settings).await {
-        Ok(app) => app,
-        Err(why) => {
-            log::error!("{why}");
-            return ExitCode::FAILURE;
-        }
-    };
-    log::info!("dynreg listening on http://{}", app.address());
-    match app.run_until_stopped().await {
-        Ok(()) => {
-            log::info!("stopped cleanly");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            log::error!("server failed: {e}");
-            ExitCode::FAILURE
-        }
+    match cli.command {
+        Some(Command::Load(options)) => match dynreg::load::run(options) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(why) => {
+                eprintln!("dynreg load: {why}");
+                ExitCode::FAILURE
+            }
+        },
+        None => serve(cli.serve),
     }
+}
+
+fn serve(settings: Settings) -> ExitCode {
+    let system = actix_rt::System::new();
+    system.block_on(async move {
+        let app = match Application::build(settings).await {
+            Ok(app) => app,
+            Err(why) => {
+                log::error!("{why}");
+                return ExitCode::FAILURE;
+            }
+        };
+        log::info!("dynreg listening on http://{}", app.address());
+        match app.run_until_stopped().await {
+            Ok(()) => {
+                log::info!("stopped cleanly");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                log::error!("server failed: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
 }

@@ -47,11 +47,12 @@ pub async fn body(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes
     if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
         return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
     }
+    // The outer error is the limit; the inner one a failed read.
     match payload.to_bytes_limited(MAX_BODY_BYTES).await {
         Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(_)) => Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES)),
-        Err(e) => Err(ApiError::BadRequest(format!(
+        Ok(Err(e)) => Err(ApiError::BadRequest(format!(
             "the request body could not be read: {e}"
         ))),
+        Err(_) => Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES)),
     }
 }

@@ -1,0 +1,212 @@
+//! Counting and reporting: HDR latency histograms per operation, errors by status, progress.
+
+use awc::http::StatusCode;
+use hdrhistogram::Histogram;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Requests completed so far, for the progress line.
+#[derive(Default)]
+pub struct Progress {
+    done: AtomicU64,
+    stopped: AtomicBool,
+}
+
+impl Progress {
+    pub fn tick(&self) {
+        self.done.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::Relaxed);
+    }
+
+    /// Prints one progress line per second to stderr until stopped.
+    pub fn spawn_ticker(self: &Arc<Self>, started: Instant, quiet: bool) -> std::thread::JoinHandle<()> {
+        let progress = Arc::clone(self);
+        std::thread::spawn(move || {
+            let mut last = 0;
+            while !progress.stopped.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(200));
+                let elapsed = started.elapsed().as_secs();
+                if elapsed > last && !quiet {
+                    last = elapsed;
+                    let done = progress.done.load(Ordering::Relaxed);
+                    eprintln!(
+                        "  {elapsed:>4}s  {done:>10} requests  {:>10.0} req/s",
+                        done as f64 / started.elapsed().as_secs_f64()
+                    );
+                }
+            }
+        })
+    }
+}
+
+/// Outcomes of one operation.
+struct OperationStats {
+    latency_us: Histogram<u64>,
+    by_status: BTreeMap<u16, u64>,
+    transport_errors: u64,
+}
+
+impl OperationStats {
+    fn new() -> Self {
+        Self {
+            latency_us: Histogram::new_with_bounds(1, 120_000_000, 3)
+                .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable_histogram())),
+            by_status: BTreeMap::new(),
+            transport_errors: 0,
+        }
+    }
+
+    fn errors(&self) -> u64 {
+        self.transport_errors
+            + self
+                .by_status
+                .iter()
+                .filter(|(status, _)| !(200..300).contains(*status))
+                .map(|(_, n)| n)
+                .sum::<u64>()
+    }
+}
+
+/// `Histogram::new(3)` cannot fail for 3 significant digits; this keeps the code panic-free.
+fn unreachable_histogram() -> Histogram<u64> {
+    Histogram::new_with_max(u64::MAX >> 1, 2).unwrap_or_else(|_| std::process::abort())
+}
+
+/// Everything measured, per operation.
+#[derive(Default)]
+pub struct Stats {
+    operations: BTreeMap<&'static str, OperationStats>,
+}
+
+impl Stats {
+    pub fn record(
+        &mut self,
+        operation: &'static str,
+        latency: Duration,
+        outcome: Result<StatusCode, String>,
+    ) {
+        let entry = self
+            .operations
+            .entry(operation)
+            .or_insert_with(OperationStats::new);
+        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX).max(1);
+        let _ = entry.latency_us.record(micros.min(120_000_000));
+        match outcome {
+            Ok(status) => *entry.by_status.entry(status.as_u16()).or_default() += 1,
+            Err(_) => entry.transport_errors += 1,
+        }
+    }
+
+    pub fn merge(&mut self, other: Stats) {
+        for (name, theirs) in other.operations {
+            let ours = self.operations.entry(name).or_insert_with(OperationStats::new);
+            let _ = ours.latency_us.add(&theirs.latency_us);
+            for (status, n) in theirs.by_status {
+                *ours.by_status.entry(status).or_default() += n;
+            }
+            ours.transport_errors += theirs.transport_errors;
+        }
+    }
+}
+
+/// The final figures.
+pub struct Report {
+    stats: Stats,
+    elapsed: Duration,
+}
+
+const PERCENTILES: [(&str, f64); 4] = [("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("p99.9", 99.9)];
+
+impl Report {
+    pub fn new(stats: Stats, elapsed: Duration) -> Self {
+        Self { stats, elapsed }
+    }
+
+    pub fn total_requests(&self) -> u64 {
+        self.stats.operations.values().map(|o| o.latency_us.len()).sum()
+    }
+
+    pub fn to_table(&self) -> String {
+        let seconds = self.elapsed.as_secs_f64();
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{:<20} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}  errors",
+            "operation", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms"
+        );
+        for (name, op) in &self.stats.operations {
+            let h = &op.latency_us;
+            let ms = |q: f64| h.value_at_quantile(q / 100.0) as f64 / 1000.0;
+            let errors: Vec<String> = op
+                .by_status
+                .iter()
+                .filter(|(s, _)| !(200..300).contains(*s))
+                .map(|(s, n)| format!("{s}x{n}"))
+                .chain((op.transport_errors > 0).then(|| format!("transport x{}", op.transport_errors)))
+                .collect();
+            let _ = writeln!(
+                out,
+                "{:<20} {:>10} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2}  {}",
+                name,
+                h.len(),
+                h.len() as f64 / seconds,
+                ms(50.0),
+                ms(90.0),
+                ms(99.0),
+                ms(99.9),
+                h.max() as f64 / 1000.0,
+                if errors.is_empty() { "-".to_owned() } else { errors.join(" ") }
+            );
+        }
+        let _ = writeln!(
+            out,
+            "total {} requests in {:.2}s = {:.0} req/s",
+            self.total_requests(),
+            seconds,
+            self.total_requests() as f64 / seconds
+        );
+        out
+    }
+
+    pub fn to_json(&self) -> Value {
+        let seconds = self.elapsed.as_secs_f64();
+        let mut operations = Map::new();
+        for (name, op) in &self.stats.operations {
+            let h = &op.latency_us;
+            let mut latency = Map::new();
+            for (label, q) in PERCENTILES {
+                latency.insert(label.into(), json!(h.value_at_quantile(q / 100.0) as f64 / 1000.0));
+            }
+            latency.insert("max".into(), json!(h.max() as f64 / 1000.0));
+            let statuses: Map<String, Value> = op
+                .by_status
+                .iter()
+                .map(|(s, n)| (s.to_string(), json!(n)))
+                .collect();
+            operations.insert(
+                (*name).to_owned(),
+                json!({
+                    "requests": h.len(),
+                    "requests_per_second": h.len() as f64 / seconds,
+                    "latency_ms": latency,
+                    "statuses": statuses,
+                    "transport_errors": op.transport_errors,
+                    "errors": op.errors(),
+                }),
+            );
+        }
+        json!({
+            "duration_seconds": seconds,
+            "total_requests": self.total_requests(),
+            "requests_per_second": self.total_requests() as f64 / seconds,
+            "operations": operations,
+        })
+    }
+}
