@@ -15,6 +15,8 @@ pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 /// A running server and a client for it. Dereferences to [`Api`], which does the requests.
 pub struct TestApp {
     pub api: Api,
+    /// Held so the server's data directory lives as long as the test.
+    #[allow(dead_code)]
     pub data_dir: TempDir,
 }
 

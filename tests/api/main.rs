@@ -1,4 +1,5 @@
 //! Black-box tests over HTTP: one binary, one real server per test.
 
+mod client_management;
 mod helpers;
 mod open_registration;
