@@ -1,5 +1,6 @@
 //! Black-box tests over HTTP: one binary, one real server per test.
 
+mod admin;
 mod client_management;
 mod helpers;
 mod open_registration;
