@@ -3,4 +3,5 @@
 mod admin;
 mod client_management;
 mod helpers;
+mod limits;
 mod open_registration;
