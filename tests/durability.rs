@@ -143,3 +143,46 @@ async fn sigterm_exits_0_and_keeps_every_acknowledged_change() {
     .expect("the restarted server answers");
     assert_eq!(read["scopes"], json!(["openid"]));
 }
+
+#[actix_web::test]
+async fn settings_changed_by_the_admin_survive_a_restart_and_the_realm_file_is_not_reimported() {
+    let home = Home::new();
+    let server = Server::start(&home, 1).await;
+    let client = http_client();
+    let provider_url = format!("{}/admin/realms/alpha/oauth2-provider", server.url);
+    let (status, body) = send(
+        &client,
+        Method::PUT,
+        &provider_url,
+        Some(&json!({"allow_open_dynamic_registration": false})),
+        Some(common::ADMIN_TOKEN),
+    )
+    .await
+    .expect("the server answers");
+    assert_eq!(status, 200, "{body}");
+    server.kill();
+
+    let restarted = Server::start(&home, 2).await;
+
+    let (status, settings) = send(
+        &client,
+        Method::GET,
+        &format!("{}/admin/realms/alpha/oauth2-provider", restarted.url),
+        None,
+        Some(common::ADMIN_TOKEN),
+    )
+    .await
+    .expect("the restarted server answers");
+    assert_eq!(status, 200, "{settings}");
+    assert_eq!(settings["allow_open_dynamic_registration"], false);
+    let (status, refused) = send(
+        &client,
+        Method::POST,
+        &register_url(&restarted),
+        Some(&registration(0)),
+        None,
+    )
+    .await
+    .expect("the restarted server answers");
+    assert_eq!(status, 401, "{refused}");
+}
