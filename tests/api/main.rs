@@ -1,6 +1,9 @@
 //! Black-box tests over HTTP: one binary, one real server per test.
 
+mod admin;
+mod client_management;
 mod helpers;
+mod limits;
 mod open_registration;
 mod token_endpoint;
 mod token_helpers;
