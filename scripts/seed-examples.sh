@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the seed document's open-registration, read, update and delete curl examples against a
-# running dynreg (realm alpha, open registration on), as pasted from the seed with only the
-# host replaced. Fails on any unexpected status or content; prints one line per step.
+# Runs the seed document's open-registration, access-token registration, read, update and
+# delete curl examples against a running dynreg (realm alpha as shipped in realms/alpha.json:
+# open registration on, static client registration-service), as pasted from the seed with only
+# the host replaced. Fails on any unexpected status or content; prints one line per step.
 #
 #   DYNREG_URL=http://127.0.0.1:8080 scripts/seed-examples.sh
 set -euo pipefail
@@ -126,3 +127,30 @@ status="$(curl -sS -o "$body" -w '%{http_code}' \
 "$register_uri?client_id=$client_id")"
 expect_status "read after delete" 401 "$status"
 echo "read after delete: HTTP $status"
+
+# 5. Registration with an access token (seed: "Registration with an access token").
+status="$(curl -sS -o "$body" -w '%{http_code}' \
+--request POST \
+--user 'registration-service:forgerock' \
+--data 'grant_type=client_credentials' \
+--data 'scope=dynamic_client_registration' \
+"$base/am/oauth2/realms/root/realms/alpha/access_token")"
+expect_status "access token" 200 "$status"
+access_token="$(field access_token)"
+check "access token" 'b["token_type"] == "Bearer" and b["scope"] == "dynamic_client_registration" and b["expires_in"] > 0'
+echo "access token: HTTP $status scope=$(field scope) expires_in=$(field expires_in)"
+
+status="$(curl -sS -o "$body" -w '%{http_code}' \
+--request POST \
+--header 'Content-Type: application/json' \
+--header "Authorization: Bearer $access_token" \
+--data '{
+  "redirect_uris": ["https://client.example.com/callback"],
+  "client_name#en": "My Client",
+  "client_name#ja-Jpan-JP": "\u30AF\u30E9\u30A4\u30A2\u30F3\u30C8\u540D",
+  "client_uri": "https://client.example.com/"
+}' \
+"$register_uri")"
+expect_status "register with the access token" 201 "$status"
+check "register with the access token" 'b["client_uri"] == "https://client.example.com/" and b["registration_access_token"]'
+echo "register with the access token: HTTP $status client_id=$(field client_id)"

@@ -7,7 +7,12 @@ use dynreg::startup::Application;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "dynreg", version, about, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "dynreg",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

@@ -26,7 +26,11 @@ impl Progress {
     }
 
     /// Prints one progress line per second to stderr until stopped.
-    pub fn spawn_ticker(self: &Arc<Self>, started: Instant, quiet: bool) -> std::thread::JoinHandle<()> {
+    pub fn spawn_ticker(
+        self: &Arc<Self>,
+        started: Instant,
+        quiet: bool,
+    ) -> std::thread::JoinHandle<()> {
         let progress = Arc::clone(self);
         std::thread::spawn(move || {
             let mut last = 0;
@@ -96,7 +100,9 @@ impl Stats {
             .operations
             .entry(operation)
             .or_insert_with(OperationStats::new);
-        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX).max(1);
+        let micros = u64::try_from(latency.as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1);
         let _ = entry.latency_us.record(micros.min(120_000_000));
         match outcome {
             Ok(status) => *entry.by_status.entry(status.as_u16()).or_default() += 1,
@@ -106,7 +112,10 @@ impl Stats {
 
     pub fn merge(&mut self, other: Stats) {
         for (name, theirs) in other.operations {
-            let ours = self.operations.entry(name).or_insert_with(OperationStats::new);
+            let ours = self
+                .operations
+                .entry(name)
+                .or_insert_with(OperationStats::new);
             let _ = ours.latency_us.add(&theirs.latency_us);
             for (status, n) in theirs.by_status {
                 *ours.by_status.entry(status).or_default() += n;
@@ -122,7 +131,8 @@ pub struct Report {
     elapsed: Duration,
 }
 
-const PERCENTILES: [(&str, f64); 4] = [("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("p99.9", 99.9)];
+const PERCENTILES: [(&str, f64); 4] =
+    [("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("p99.9", 99.9)];
 
 impl Report {
     pub fn new(stats: Stats, elapsed: Duration) -> Self {
@@ -130,7 +140,11 @@ impl Report {
     }
 
     pub fn total_requests(&self) -> u64 {
-        self.stats.operations.values().map(|o| o.latency_us.len()).sum()
+        self.stats
+            .operations
+            .values()
+            .map(|o| o.latency_us.len())
+            .sum()
     }
 
     pub fn to_table(&self) -> String {
@@ -149,7 +163,10 @@ impl Report {
                 .iter()
                 .filter(|(s, _)| !(200..300).contains(*s))
                 .map(|(s, n)| format!("{s}x{n}"))
-                .chain((op.transport_errors > 0).then(|| format!("transport x{}", op.transport_errors)))
+                .chain(
+                    (op.transport_errors > 0)
+                        .then(|| format!("transport x{}", op.transport_errors)),
+                )
                 .collect();
             let _ = writeln!(
                 out,
@@ -162,7 +179,11 @@ impl Report {
                 ms(99.0),
                 ms(99.9),
                 h.max() as f64 / 1000.0,
-                if errors.is_empty() { "-".to_owned() } else { errors.join(" ") }
+                if errors.is_empty() {
+                    "-".to_owned()
+                } else {
+                    errors.join(" ")
+                }
             );
         }
         let _ = writeln!(
@@ -182,7 +203,10 @@ impl Report {
             let h = &op.latency_us;
             let mut latency = Map::new();
             for (label, q) in PERCENTILES {
-                latency.insert(label.into(), json!(h.value_at_quantile(q / 100.0) as f64 / 1000.0));
+                latency.insert(
+                    label.into(),
+                    json!(h.value_at_quantile(q / 100.0) as f64 / 1000.0),
+                );
             }
             latency.insert("max".into(), json!(h.max() as f64 / 1000.0));
             let statuses: Map<String, Value> = op

@@ -78,8 +78,8 @@ impl Plan {
     /// Parses the mix and makes the realms, clients and tokens the run needs.
     pub async fn prepare(options: &LoadOptions) -> Result<Self, String> {
         let mix = parse_mix(&options.mix)?;
-        let body: Value = serde_json::from_str(&options.body)
-            .map_err(|e| format!("--body is not JSON: {e}"))?;
+        let body: Value =
+            serde_json::from_str(&options.body).map_err(|e| format!("--body is not JSON: {e}"))?;
         let needs_token_client = mix.iter().any(|(op, _)| op.needs_token_client());
         let http = client();
         let admin = admin_token(options)?;
@@ -118,10 +118,13 @@ impl Plan {
                 initial_token: None,
             });
         }
-        if mix.iter().any(|(op, _)| *op == Operation::RegisterWithToken) {
+        if mix
+            .iter()
+            .any(|(op, _)| *op == Operation::RegisterWithToken)
+        {
             for target in &mut targets {
                 let (status, answer) = send_token_request(&http, target).await?;
-                let token = answer["access_token"].as_str().ok_or_else(|| {
+                let token = answer.get("access_token").and_then(Value::as_str).ok_or_else(|| {
                     format!("token endpoint answered {status} without a token: {answer}")
                 })?;
                 target.initial_token = Some(token.to_owned());
@@ -200,14 +203,20 @@ impl Worker {
             http: client(),
             managed: Vec::new(),
             prepared: options.prepared_clients.max(1),
-            rng: 0x9E37_79B9_7F4A_7C15 ^ (connection as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03),
+            rng: 0x9E37_79B9_7F4A_7C15
+                ^ (connection as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03),
             interval,
             offset,
         }
     }
 
     pub async fn run(mut self, started: Instant, progress: &Progress) -> Result<Stats, String> {
-        if self.plan.mix.iter().any(|(op, _)| op.needs_prepared_clients()) {
+        if self
+            .plan
+            .mix
+            .iter()
+            .any(|(op, _)| op.needs_prepared_clients())
+        {
             while self.managed.len() < self.prepared {
                 self.register_managed().await?;
             }
@@ -262,11 +271,7 @@ impl Worker {
 
     /// Sends one request; `Ok(status)` for any HTTP answer, `Err` for transport failures.
     async fn perform(&mut self, operation: Operation) -> Result<StatusCode, String> {
-        let target = self
-            .plan
-            .targets
-            .get(self.target)
-            .ok_or("no target")?;
+        let target = self.plan.targets.get(self.target).ok_or("no target")?;
         match operation {
             Operation::Register => {
                 let endpoint = target.registration_endpoint.clone();
@@ -276,7 +281,9 @@ impl Worker {
             Operation::RegisterWithToken => {
                 let endpoint = target.registration_endpoint.clone();
                 let token = target.initial_token.clone();
-                let (status, _) = self.send(Method::POST, &endpoint, token.as_deref(), true).await?;
+                let (status, _) = self
+                    .send(Method::POST, &endpoint, token.as_deref(), true)
+                    .await?;
                 Ok(status)
             }
             Operation::Token => Ok(send_token_request(&self.http, target).await?.0),
@@ -298,7 +305,7 @@ impl Worker {
                 let (status, answer) = self.send(method, &uri, Some(&token), with_body).await?;
                 if operation == Operation::Update {
                     if let (Some(fresh), Some(client)) = (
-                        answer["registration_access_token"].as_str(),
+                        answer.get("registration_access_token").and_then(Value::as_str),
                         self.managed.get_mut(index),
                     ) {
                         client.token = fresh.to_owned();
@@ -316,8 +323,8 @@ impl Worker {
         let target = self.plan.targets.get(self.target).ok_or("no target")?;
         let endpoint = target.registration_endpoint.clone();
         let (status, answer) = self.send(Method::POST, &endpoint, None, true).await?;
-        let uri = answer["registration_client_uri"].as_str();
-        let token = answer["registration_access_token"].as_str();
+        let uri = answer.get("registration_client_uri").and_then(Value::as_str);
+        let token = answer.get("registration_access_token").and_then(Value::as_str);
         match (status.is_success(), uri, token) {
             (true, Some(uri), Some(token)) => {
                 self.managed.push(Managed {
@@ -434,7 +441,8 @@ async fn admin_call(
     admin: Option<&str>,
     body: Option<&Value>,
 ) -> Result<(StatusCode, Value), String> {
-    let admin = admin.ok_or("this run needs the admin token (--admin-token or --admin-token-file)")?;
+    let admin =
+        admin.ok_or("this run needs the admin token (--admin-token or --admin-token-file)")?;
     let request = http
         .request(method, url)
         .insert_header(("Authorization", format!("Bearer {admin}")));
@@ -487,10 +495,18 @@ async fn ensure_token_client(
     realm: &str,
 ) -> Result<(), String> {
     let url = format!("{base}/admin/realms/{realm}/clients/{TOKEN_CLIENT_ID}");
-    let (status, answer) =
-        admin_call(http, Method::PUT, &url, admin, Some(&token_client_document())).await?;
+    let (status, answer) = admin_call(
+        http,
+        Method::PUT,
+        &url,
+        admin,
+        Some(&token_client_document()),
+    )
+    .await?;
     if !status.is_success() {
-        return Err(format!("creating the token client failed: {status} {answer}"));
+        return Err(format!(
+            "creating the token client failed: {status} {answer}"
+        ));
     }
     Ok(())
 }

@@ -122,7 +122,12 @@ pub fn validate(
         })?,
     };
     let client_type = read_client_type(&fields, auth_method)?;
-    let default_max_age = fields.integer("default_max_age")?.map(|age| age.max(1));
+    // AM: values below 1 become 1 and switch the setting on; an explicit
+    // `default_max_age_enabled: false` (as a read response carries) keeps it off.
+    let default_max_age = match fields.boolean("default_max_age_enabled")? {
+        Some(false) => None,
+        _ => fields.integer("default_max_age")?.map(|age| age.max(1)),
+    };
     let application_type = match fields.one_of("application_type", &["web", "native"])? {
         Some(t) if t == "native" => ApplicationType::Native,
         _ => ApplicationType::Web,

@@ -18,9 +18,9 @@ fn realm_document(name: &str, open: bool) -> Value {
 /// The seed's registration service, as a static client document.
 fn registration_service() -> Value {
     json!({
-        "client_id": "registration-service",
+        "client_id": "static-service",
         "client_secret": "forgerock",
-        "client_name": "registration-service",
+        "client_name": "static-service",
         "grant_types": ["client_credentials"],
         "scopes": ["dynamic_client_registration"]
     })
@@ -237,18 +237,28 @@ async fn replacing_a_realm_keeps_its_dynamic_clients_and_replaces_the_rest() {
     let new = app
         .admin(
             Method::GET,
-            "/admin/realms/alpha/clients/registration-service",
+            "/admin/realms/alpha/clients/static-service",
             None,
         )
         .await;
     assert_eq!(new.status, 200, "{}", new.body);
 }
 
+/// Alpha without the seed's static `registration-service`, so a test owns its static clients.
+async fn alpha_without_static_clients(app: &Api) {
+    let document = json!({"oauth2_provider": provider_settings(true)});
+    let replaced = app
+        .admin(Method::PUT, "/admin/realms/alpha", Some(&document))
+        .await;
+    assert_eq!(replaced.status, 200, "{}", replaced.body);
+}
+
 #[actix_web::test]
 async fn exporting_a_realm_hides_static_client_secrets_unless_asked() {
     let app = spawn_app().await;
+    alpha_without_static_clients(&app).await;
     let created = app
-        .put_static_client("alpha", "registration-service", &registration_service())
+        .put_static_client("alpha", "static-service", &registration_service())
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
     app.register_seed_client("alpha").await;
@@ -277,7 +287,7 @@ async fn exporting_a_realm_hides_static_client_secrets_unless_asked() {
             1,
             "{message}: static clients only: {document}"
         );
-        assert_eq!(clients[0]["client_id"], "registration-service");
+        assert_eq!(clients[0]["client_id"], "static-service");
         if shown {
             assert_eq!(clients[0]["client_secret"], "forgerock", "{message}");
         } else {
@@ -293,7 +303,8 @@ async fn exporting_a_realm_hides_static_client_secrets_unless_asked() {
 #[actix_web::test]
 async fn an_exported_realm_can_be_imported_as_a_new_realm() {
     let app = spawn_app().await;
-    app.put_static_client("alpha", "registration-service", &registration_service())
+    alpha_without_static_clients(&app).await;
+    app.put_static_client("alpha", "static-service", &registration_service())
         .await;
     let export = app
         .admin(
@@ -589,9 +600,14 @@ async fn invalid_provider_settings_are_refused_and_change_nothing() {
 #[actix_web::test]
 async fn client_pages_walk_every_client_exactly_once() {
     let app = spawn_app().await;
+    let realm = json!({"oauth2_provider": {"allow_open_dynamic_registration": true}});
+    let created = app
+        .admin(Method::PUT, "/admin/realms/paging", Some(&realm))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
     let mut registered = BTreeSet::new();
     for _ in 0..5 {
-        let client = app.register_seed_client("alpha").await;
+        let client = app.register_seed_client("paging").await;
         registered.insert(text(&client, "client_id").to_owned());
     }
 
@@ -606,7 +622,7 @@ async fn client_pages_walk_every_client_exactly_once() {
         let response = app
             .admin(
                 Method::GET,
-                &format!("/admin/realms/alpha/clients{query}"),
+                &format!("/admin/realms/paging/clients{query}"),
                 None,
             )
             .await;
@@ -702,10 +718,10 @@ async fn putting_a_static_client_creates_it_then_replaces_it() {
     let app = spawn_app().await;
 
     let created = app
-        .put_static_client("alpha", "registration-service", &registration_service())
+        .put_static_client("alpha", "static-service", &registration_service())
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
-    assert_eq!(created.body["client_id"], "registration-service");
+    assert_eq!(created.body["client_id"], "static-service");
     assert_eq!(created.body["client_origin"], "static");
     assert!(
         created.body.get("client_secret").is_none(),
@@ -717,7 +733,7 @@ async fn putting_a_static_client_creates_it_then_replaces_it() {
     replacement["client_secret"] = json!("rotated");
     replacement["client_name"] = json!("Registration service v2");
     let replaced = app
-        .put_static_client("alpha", "registration-service", &replacement)
+        .put_static_client("alpha", "static-service", &replacement)
         .await;
     assert_eq!(replaced.status, 200, "{}", replaced.body);
     assert_eq!(replaced.body["client_name"], "Registration service v2");
@@ -725,7 +741,7 @@ async fn putting_a_static_client_creates_it_then_replaces_it() {
     let read = app
         .admin(
             Method::GET,
-            "/admin/realms/alpha/clients/registration-service?include_secrets=true",
+            "/admin/realms/alpha/clients/static-service?include_secrets=true",
             None,
         )
         .await;
@@ -787,7 +803,7 @@ async fn static_client_scopes_are_not_limited_by_the_registration_allowlist() {
     let app = spawn_app().await;
 
     let created = app
-        .put_static_client("alpha", "registration-service", &registration_service())
+        .put_static_client("alpha", "static-service", &registration_service())
         .await;
 
     assert_eq!(created.status, 201, "{}", created.body);
@@ -832,12 +848,12 @@ async fn a_static_client_cannot_take_the_id_of_a_dynamic_client() {
 #[actix_web::test]
 async fn deleting_a_client_through_the_admin_api_answers_204_then_404() {
     let app = spawn_app().await;
-    app.put_static_client("alpha", "registration-service", &registration_service())
+    app.put_static_client("alpha", "static-service", &registration_service())
         .await;
     let dynamic = app.register_seed_client("alpha").await;
     let dynamic_id = text(&dynamic, "client_id");
 
-    for client_id in ["registration-service", dynamic_id] {
+    for client_id in ["static-service", dynamic_id] {
         let path = format!("/admin/realms/alpha/clients/{client_id}");
         let first = app.admin(Method::DELETE, &path, None).await;
         assert_eq!(first.status, 204, "{client_id}: {}", first.body);

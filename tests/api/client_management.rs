@@ -533,13 +533,13 @@ async fn static_clients_cannot_be_managed_through_register() {
         "scopes": ["dynamic_client_registration"]
     });
     let created = app
-        .put_static_client("alpha", "registration-service", &document)
+        .put_static_client("alpha", "static-service", &document)
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
     let before = app
         .admin(
             Method::GET,
-            "/admin/realms/alpha/clients/registration-service?include_secrets=true",
+            "/admin/realms/alpha/clients/static-service?include_secrets=true",
             None,
         )
         .await;
@@ -554,15 +554,9 @@ async fn static_clients_cannot_be_managed_through_register() {
     for (token, what) in tokens {
         for method in [Method::GET, Method::PUT, Method::DELETE] {
             let message = format!("{method} with {what}");
-            let body = (method == Method::PUT).then(|| seed_update("registration-service", "x"));
+            let body = (method == Method::PUT).then(|| seed_update("static-service", "x"));
             let response = app
-                .manage(
-                    method,
-                    "alpha",
-                    "registration-service",
-                    body.as_ref(),
-                    token,
-                )
+                .manage(method, "alpha", "static-service", body.as_ref(), token)
                 .await;
             response.assert_error(401, "invalid_token", &message);
         }
@@ -571,7 +565,7 @@ async fn static_clients_cannot_be_managed_through_register() {
     let after = app
         .admin(
             Method::GET,
-            "/admin/realms/alpha/clients/registration-service?include_secrets=true",
+            "/admin/realms/alpha/clients/static-service?include_secrets=true",
             None,
         )
         .await;
