@@ -124,9 +124,12 @@ impl Plan {
         {
             for target in &mut targets {
                 let (status, answer) = send_token_request(&http, target).await?;
-                let token = answer.get("access_token").and_then(Value::as_str).ok_or_else(|| {
-                    format!("token endpoint answered {status} without a token: {answer}")
-                })?;
+                let token = answer
+                    .get("access_token")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| {
+                        format!("token endpoint answered {status} without a token: {answer}")
+                    })?;
                 target.initial_token = Some(token.to_owned());
             }
         }
@@ -305,7 +308,9 @@ impl Worker {
                 let (status, answer) = self.send(method, &uri, Some(&token), with_body).await?;
                 if operation == Operation::Update {
                     if let (Some(fresh), Some(client)) = (
-                        answer.get("registration_access_token").and_then(Value::as_str),
+                        answer
+                            .get("registration_access_token")
+                            .and_then(Value::as_str),
                         self.managed.get_mut(index),
                     ) {
                         client.token = fresh.to_owned();
@@ -323,8 +328,12 @@ impl Worker {
         let target = self.plan.targets.get(self.target).ok_or("no target")?;
         let endpoint = target.registration_endpoint.clone();
         let (status, answer) = self.send(Method::POST, &endpoint, None, true).await?;
-        let uri = answer.get("registration_client_uri").and_then(Value::as_str);
-        let token = answer.get("registration_access_token").and_then(Value::as_str);
+        let uri = answer
+            .get("registration_client_uri")
+            .and_then(Value::as_str);
+        let token = answer
+            .get("registration_access_token")
+            .and_then(Value::as_str);
         match (status.is_success(), uri, token) {
             (true, Some(uri), Some(token)) => {
                 self.managed.push(Managed {

@@ -84,14 +84,6 @@ impl Handler<RegisterClient> for RealmActor {
     }
 }
 
-impl Handler<ReadClient> for RealmActor {
-    type Result = Result<Option<ClientRecord>, RealmError>;
-
-    fn handle(&mut self, msg: ReadClient, _: &mut Context<Self>) -> Self::Result {
-        self.read(&msg.client_id)
-    }
-}
-
 impl Handler<ReplaceClient> for RealmActor {
     type Result = ResponseFuture<Result<(), RealmError>>;
 

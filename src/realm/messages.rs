@@ -14,13 +14,6 @@ pub struct RegisterClient {
     pub record: ClientRecord,
 }
 
-/// Fetch a client record by id.
-#[derive(Message)]
-#[rtype(result = "Result<Option<ClientRecord>, RealmError>")]
-pub struct ReadClient {
-    pub client_id: String,
-}
-
 /// Replace a dynamic client if `presented` is still its registration access token. The check
 /// and the write happen in one handler run, so of two updates with one token only one wins.
 #[derive(Message)]

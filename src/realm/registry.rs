@@ -188,7 +188,7 @@ impl RealmRegistry {
             keys: Arc::new(RealmKeys::load(stored_keys)?),
         });
         let shared = Arc::new(RwLock::new(state));
-        let actor = RealmActor::new(name.clone(), tree, Arc::clone(&shared));
+        let actor = RealmActor::new(name.clone(), tree.clone(), Arc::clone(&shared));
         let addr = match self.pick_arbiter() {
             Some(arbiter) => RealmActor::start_in_arbiter(arbiter, |_| actor),
             None => actor.start(),
@@ -197,7 +197,7 @@ impl RealmRegistry {
             format!("{}{}", self.public_url, base_path(&name)),
             Arc::clone(&self.fetcher),
         );
-        let handle = RealmHandle::new(name.clone(), addr, shared, context);
+        let handle = RealmHandle::new(name.clone(), addr, tree, shared, context);
         if let Ok(mut realms) = self.realms.write() {
             realms.insert(name, handle.clone());
         }

@@ -3,7 +3,7 @@
 
 use super::error::{RealmError, TokenError};
 use super::handle::RealmHandle;
-use super::messages::{ReadClient, RotateKeys};
+use super::messages::RotateKeys;
 use super::record::ClientRecord;
 use crate::jose::{
     issue_access_token, unverified_subject, verify_access_token, verify_client_assertion,
@@ -191,13 +191,7 @@ impl RealmHandle {
             }
         };
         let unknown = || TokenError::InvalidClient("client authentication failed".into());
-        let record = self
-            .addr
-            .send(ReadClient {
-                client_id: client_id.clone(),
-            })
-            .await??;
-        let Some(record) = record else {
+        let Some(record) = self.load_client(&client_id)? else {
             // Hash anyway, so an unknown client costs what a wrong secret costs.
             if let ClientCredentials::Basic { secret, .. }
             | ClientCredentials::Post { secret, .. } = &credentials
