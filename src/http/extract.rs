@@ -2,7 +2,7 @@
 
 use super::error::ApiError;
 use super::AppState;
-use crate::realm::{RealmHandle, ROOT_REALM};
+use crate::realm::{RealmHandle, RealmName, ROOT_REALM};
 use crate::secret::Secret;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};
@@ -13,6 +13,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The realm named by the URL (`…/realms/{realm}/…`, or root for root's URLs).
 pub fn realm(req: &HttpRequest, state: &AppState) -> Result<RealmHandle, ApiError> {
     let name = req.match_info().get("realm").unwrap_or(ROOT_REALM);
+    // SPEC §2: a malformed realm name is a bad request, an unknown one is not found.
+    RealmName::parse(name).map_err(ApiError::BadRequest)?;
     state
         .registry
         .get(name)

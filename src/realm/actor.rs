@@ -133,7 +133,12 @@ impl Handler<PutStaticClient> for RealmActor {
             let why = format!("client_id {client_id:?} belongs to a dynamically registered client");
             return Box::pin(async move { Err(RealmError::InvalidRequest(why)) });
         }
-        try_or_reply!(self.tree.put(&client_key(&client_id), &msg.record));
+        let mut record = msg.record;
+        if let Some(existing) = &current {
+            // Replacing a static client keeps the moment it was first issued.
+            record.profile.client_id_issued_at = existing.profile.client_id_issued_at;
+        }
+        try_or_reply!(self.tree.put(&client_key(&client_id), &record));
         self.when_durable(current.is_none())
     }
 }

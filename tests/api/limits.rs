@@ -384,3 +384,15 @@ async fn metrics_are_prometheus_text_counting_responses_by_class() {
     assert!(count("4xx") >= 1, "{text}");
     assert_eq!(count("5xx"), 0, "{text}");
 }
+
+#[actix_web::test]
+async fn a_malformed_realm_name_in_a_realm_url_is_invalid_request() {
+    let app = spawn_app().await;
+    for path in [
+        "/am/oauth2/realms/root/realms/UPPER/register",
+        "/am/oauth2/realms/root/realms/a%20b/register",
+    ] {
+        let response = app.post_json(path, &serde_json::json!({}), None).await;
+        response.assert_error(400, "invalid_request", "realm name");
+    }
+}
