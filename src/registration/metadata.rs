@@ -123,6 +123,12 @@ pub fn validate(
     };
     let client_type = read_client_type(&fields, auth_method)?;
     let default_max_age = fields.integer("default_max_age")?.map(|age| age.max(1));
+    // AM's `default_max_age_enabled: false` switches the setting off whatever
+    // `default_max_age` says: a read response sent back in a PUT carries both.
+    let default_max_age = match fields.boolean("default_max_age_enabled")? {
+        Some(false) => None,
+        _ => default_max_age,
+    };
     let application_type = match fields.one_of("application_type", &["web", "native"])? {
         Some(t) if t == "native" => ApplicationType::Native,
         _ => ApplicationType::Web,
