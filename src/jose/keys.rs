@@ -233,3 +233,34 @@ fn generate_encryption_key() -> Result<StoredKey, JoseError> {
         retire_after: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_stored_before_the_ecdh_key_existed_still_load_and_gain_one() {
+        let mut stored = serde_json::to_value(StoredKeys::generate().unwrap()).unwrap();
+        stored.as_object_mut().unwrap().remove("ecdh_encryption");
+        let mut old: StoredKeys = serde_json::from_value(stored).unwrap();
+        assert!(old.ecdh_encryption.is_none());
+        assert_eq!(
+            RealmKeys::load(old.clone()).unwrap().jwks(0)["keys"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+
+        assert!(old.ensure_ecdh_key().unwrap());
+        assert!(!old.ensure_ecdh_key().unwrap());
+        let jwks = RealmKeys::load(old).unwrap().jwks(0);
+        let ecdh = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kty"] == "EC" && k["use"] == "enc")
+            .expect("an ECDH-ES key is published");
+        assert!(ecdh.get("d").is_none() && ecdh.get("alg").is_none());
+    }
+}

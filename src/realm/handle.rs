@@ -274,7 +274,10 @@ impl RealmHandle {
             let state = Arc::clone(state);
             tokio::task::spawn_blocking(move || open_software_statement(&raw, &state))
                 .await
-                .map_err(|_| StatementError::Undecryptable("the decryption task failed"))??
+                .map_err(|e| {
+                    log::error!("realm={} statement decryption task failed: {e}", self.name);
+                    StatementError::Undecryptable("the decryption task failed")
+                })??
         } else {
             open_software_statement(&raw, state)?
         };

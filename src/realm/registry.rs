@@ -259,3 +259,34 @@ pub fn base_path(realm: &RealmName) -> String {
         format!("/am/oauth2/realms/root/realms/{realm}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::realm::record::publisher_key;
+    use serde_json::json;
+
+    #[test]
+    fn stored_publishers_load_in_agent_id_order_and_invalid_ones_are_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let tree = store.realm_tree("alpha").unwrap();
+        let valid =
+            |issuer: &str| json!({"issuer": issuer, "signing_algorithm": "HS256", "secret": "s"});
+        tree.put(&publisher_key("b"), &valid("https://b.example"))
+            .unwrap();
+        tree.put(&publisher_key("a"), &valid("https://a.example"))
+            .unwrap();
+        // An HS256 profile without its secret no longer passes validation.
+        tree.put(
+            &publisher_key("c"),
+            &json!({"issuer": "https://c.example", "signing_algorithm": "HS256"}),
+        )
+        .unwrap();
+        let realm = RealmName::parse("alpha").unwrap();
+        let loaded = load_publishers(&realm, &tree).unwrap();
+        let agents: Vec<&str> = loaded.iter().map(|p| p.agent_id()).collect();
+        assert_eq!(agents, ["a", "b"]);
+        assert_eq!(loaded[0].secret().map(|s| s.expose()), Some("s"));
+    }
+}

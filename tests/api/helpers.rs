@@ -13,6 +13,8 @@ pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 pub struct TestApp {
     pub address: String,
     pub client: awc::Client,
+    /// Held so the directory lives as long as the server; dropping it deletes the data.
+    #[allow(dead_code)]
     pub data_dir: TempDir,
 }
 
@@ -21,6 +23,8 @@ pub struct TestResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Value,
+    /// The body as received, for tests of non-JSON answers.
+    #[allow(dead_code)]
     pub raw: Vec<u8>,
 }
 

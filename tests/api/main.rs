@@ -2,6 +2,8 @@
 
 mod helpers;
 mod open_registration;
+mod software_statement;
+mod statement_helpers;
 mod token_endpoint;
 mod token_helpers;
 mod token_registration;
