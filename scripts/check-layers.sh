@@ -16,6 +16,7 @@ forbid src/realm        'actix_web|crate::http'                       'realm mus
 forbid src/registration 'actix|sled|crate::(http|realm|store|jose)'   'registration is pure'
 forbid src/jose         'actix|sled|crate::(http|realm|store)'        'jose is pure'
 forbid src/store        'actix|crate::(http|realm|registration|jose)' 'store knows no OAuth'
+forbid src/software_statement 'actix|sled|crate::(http|realm|store)'  'statement verification is pure'
 forbid src/jwks_fetch.rs 'actix|sled|crate::(http|realm|store)'       'the fetcher is a leaf'
 forbid src/load         'crate::(http|realm|registration|jose|store)' 'the load tool is a plain HTTP client'
 [ $status -eq 0 ] && echo "layers: ok"

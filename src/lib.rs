@@ -2,7 +2,8 @@
 //!
 //! Layers, each depending only on the ones below it:
 //! `http` (routes, extractors, error mapping) → `realm` (the per-realm actor, its messages,
-//! the registry of realms) → `registration` (client metadata rules, pure) → `store` (sled).
+//! the registry of realms) → `software_statement` (statement verification, pure) →
+//! `registration` (client metadata rules, pure) → `store` (sled).
 #![deny(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -19,6 +20,7 @@ pub mod load;
 pub mod realm;
 pub mod registration;
 pub mod secret;
+pub mod software_statement;
 pub mod startup;
 pub mod store;
 pub mod time;

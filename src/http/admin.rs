@@ -1,10 +1,11 @@
-//! `/admin`: realms, provider settings and clients (SPEC §4). Every route sits behind
-//! [`require_admin_token`].
+//! `/admin`: realms, provider settings, software publishers and clients (SPEC §4). Every
+//! route sits behind [`require_admin_token`].
 
 use super::error::ApiError;
 use super::extract::{bearer_token, body, query_param};
 use super::{method_not_allowed, no_store, AppState};
 use crate::realm::{ClientRecord, ProviderSettings, RealmDocument, RealmHandle, RealmName};
+use crate::software_statement::PublisherDocument;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Next};
@@ -43,6 +44,18 @@ pub fn scope() -> actix_web::Scope<
             web::resource("/realms/{realm}/oauth2-provider")
                 .get(read_provider)
                 .put(put_provider)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/realms/{realm}/software-publishers")
+                .get(list_publishers)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/realms/{realm}/software-publishers/{agent_id}")
+                .get(read_publisher)
+                .put(put_publisher)
+                .delete(delete_publisher)
                 .default_service(web::to(method_not_allowed)),
         )
         .service(
@@ -223,6 +236,57 @@ async fn delete_client(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// SPEC §4: `{"software_publishers": [profiles]}`, secrets left out (write-only).
+async fn list_publishers(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let realm = existing_realm(&req, &state)?;
+    let publishers: Vec<PublisherDocument> = realm
+        .publishers()
+        .iter()
+        .map(|publisher| publisher.to_document(false))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "software_publishers": publishers })))
+}
+
+async fn read_publisher(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let realm = existing_realm(&req, &state)?;
+    let publisher = realm.find_publisher(path_agent_id(&req)?)?;
+    Ok(HttpResponse::Ok().json(publisher.to_document(false)))
+}
+
+/// Creates (201) or replaces (200) a publisher profile. A replacement is whole: a secret
+/// that is not sent again is gone (it cannot be read back, so it cannot be echoed).
+async fn put_publisher(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let realm = existing_realm(&req, &state)?;
+    let document: PublisherDocument = json_body(&req, payload).await?;
+    let agent_id = path_agent_id(&req)?;
+    let (saved, created) = realm.put_publisher(agent_id, &document).await?;
+    let mut response = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(response.json(saved.to_document(false)))
+}
+
+async fn delete_publisher(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let realm = existing_realm(&req, &state)?;
+    realm.remove_publisher(path_agent_id(&req)?).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// A client as the admin sees it: the profile plus its origin; the secret only on request.
 fn admin_view(record: &ClientRecord, include_secret: bool) -> Map<String, Value> {
     let mut json = record.profile.to_json(&Default::default());
@@ -251,6 +315,14 @@ fn path_client_id(req: &HttpRequest) -> Result<&str, ApiError> {
         .get("client_id")
         .filter(|id| !id.is_empty())
         .ok_or_else(|| ApiError::BadRequest("client_id is required".into()))
+}
+
+/// The `{agent_id}` path segment, percent-decoded (the seed's is "My Software Publisher").
+fn path_agent_id(req: &HttpRequest) -> Result<&str, ApiError> {
+    req.match_info()
+        .get("agent_id")
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| ApiError::BadRequest("agent_id is required".into()))
 }
 
 fn include_secrets(req: &HttpRequest) -> bool {

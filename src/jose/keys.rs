@@ -1,6 +1,7 @@
 //! A realm's own keys: ES256 signing keys (the active one plus rotated ones still published
-//! until the tokens they signed have expired) and an RSA-OAEP-256 encryption key whose public
-//! half lets software publishers encrypt statements to the realm.
+//! until the tokens they signed have expired) and two encryption keys whose public halves let
+//! software publishers encrypt statements to the realm (SPEC §5): an RSA key (`RSA-OAEP`,
+//! `RSA-OAEP-256`) and a P-256 key (`ECDH-ES`, `ECDH-ES+A*KW`).
 
 use super::JoseError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -36,7 +37,12 @@ pub struct StoredKey {
 pub struct StoredKeys {
     /// The first key signs; the rest are rotated keys that only verify.
     pub signing: Vec<StoredKey>,
+    /// RSA encryption key.
     pub encryption: StoredKey,
+    /// P-256 key for ECDH-ES key agreement. Realms stored before it existed have none until
+    /// [`StoredKeys::ensure_ecdh_key`] adds one at start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecdh_encryption: Option<StoredKey>,
 }
 
 impl StoredKeys {
@@ -45,7 +51,17 @@ impl StoredKeys {
         Ok(Self {
             signing: vec![generate_signing_key()?],
             encryption: generate_encryption_key()?,
+            ecdh_encryption: Some(generate_ecdh_key()?),
         })
+    }
+
+    /// Adds the ECDH-ES key to keys stored before it existed; true when one was added.
+    pub fn ensure_ecdh_key(&mut self) -> Result<bool, JoseError> {
+        if self.ecdh_encryption.is_some() {
+            return Ok(false);
+        }
+        self.ecdh_encryption = Some(generate_ecdh_key()?);
+        Ok(true)
     }
 
     /// A new active signing key; the old ones stay published until `now + keep_seconds`,
@@ -64,6 +80,7 @@ impl StoredKeys {
         Ok(Self {
             signing,
             encryption: self.encryption.clone(),
+            ecdh_encryption: self.ecdh_encryption.clone(),
         })
     }
 }
@@ -139,9 +156,10 @@ impl RealmKeys {
             .iter()
             .filter(|k| k.retire_after.is_none_or(|t| t > now))
             .map(|k| k.public_jwk.clone());
-        let keys: Vec<Value> = signing
-            .chain(std::iter::once(self.stored.encryption.public_jwk.clone()))
-            .collect();
+        let encryption = std::iter::once(&self.stored.encryption)
+            .chain(self.stored.ecdh_encryption.as_ref())
+            .map(|k| k.public_jwk.clone());
+        let keys: Vec<Value> = signing.chain(encryption).collect();
         json!({ "keys": keys })
     }
 
@@ -162,6 +180,16 @@ fn thumbprint(required_members: &Value) -> String {
 }
 
 fn generate_signing_key() -> Result<StoredKey, JoseError> {
+    generate_p256_key("sig", Some(SIGNING_ALG))
+}
+
+/// No `alg` in its JWK: one key serves ECDH-ES and each ECDH-ES+A*KW (RFC 7517 §4.4 makes
+/// `alg` optional, and naming one would rule the others out).
+fn generate_ecdh_key() -> Result<StoredKey, JoseError> {
+    generate_p256_key("enc", None)
+}
+
+fn generate_p256_key(key_use: &str, alg: Option<&str>) -> Result<StoredKey, JoseError> {
     let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
     let ec = EcKey::generate(&group)?;
     let mut ctx = BigNumContext::new()?;
@@ -174,11 +202,14 @@ fn generate_signing_key() -> Result<StoredKey, JoseError> {
     let kid = thumbprint(&json!({"crv": "P-256", "kty": "EC", "x": x, "y": y}));
     let private_pem =
         String::from_utf8_lossy(&PKey::from_ec_key(ec)?.private_key_to_pem_pkcs8()?).into_owned();
+    let mut public_jwk = json!({
+        "kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": kid, "use": key_use,
+    });
+    if let (Some(alg), Some(jwk)) = (alg, public_jwk.as_object_mut()) {
+        jwk.insert("alg".into(), json!(alg));
+    }
     Ok(StoredKey {
-        public_jwk: json!({
-            "kty": "EC", "crv": "P-256", "x": x, "y": y,
-            "kid": kid, "use": "sig", "alg": SIGNING_ALG,
-        }),
+        public_jwk,
         kid,
         private_pem,
         retire_after: None,
@@ -201,4 +232,35 @@ fn generate_encryption_key() -> Result<StoredKey, JoseError> {
         private_pem,
         retire_after: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_stored_before_the_ecdh_key_existed_still_load_and_gain_one() {
+        let mut stored = serde_json::to_value(StoredKeys::generate().unwrap()).unwrap();
+        stored.as_object_mut().unwrap().remove("ecdh_encryption");
+        let mut old: StoredKeys = serde_json::from_value(stored).unwrap();
+        assert!(old.ecdh_encryption.is_none());
+        assert_eq!(
+            RealmKeys::load(old.clone()).unwrap().jwks(0)["keys"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+
+        assert!(old.ensure_ecdh_key().unwrap());
+        assert!(!old.ensure_ecdh_key().unwrap());
+        let jwks = RealmKeys::load(old).unwrap().jwks(0);
+        let ecdh = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kty"] == "EC" && k["use"] == "enc")
+            .expect("an ECDH-ES key is published");
+        assert!(ecdh.get("d").is_none() && ecdh.get("alg").is_none());
+    }
 }

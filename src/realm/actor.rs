@@ -9,12 +9,14 @@
 use super::error::RealmError;
 use super::messages::*;
 use super::record::{
-    client_key, ClientOrigin, ClientRecord, CLIENT_PREFIX, KEYS_KEY, SETTINGS_KEY,
+    client_key, publisher_key, ClientOrigin, ClientRecord, CLIENT_PREFIX, KEYS_KEY,
+    PUBLISHER_PREFIX, SETTINGS_KEY,
 };
 use super::settings::ProviderSettings;
-use super::state::{RealmState, SharedState};
+use super::state::{snapshot, RealmState, SharedState};
 use super::RealmName;
 use crate::jose::RealmKeys;
+use crate::software_statement::SoftwarePublisher;
 use crate::store::{BatchOp, RealmTree};
 use actix::{Actor, Context, Handler, ResponseFuture};
 use std::sync::Arc;
@@ -52,16 +54,37 @@ impl RealmActor {
         Ok(self.tree.get(&client_key(client_id))?)
     }
 
-    /// Makes a new state visible to the handles: settings, keys, or both.
-    fn publish(&self, settings: Option<ProviderSettings>, keys: Option<Arc<RealmKeys>>) {
+    /// Makes a new state visible to the handles; parts the change leaves out stay as they are.
+    fn publish(&self, change: StateChange) {
         if let Ok(mut shared) = self.state.write() {
             let current = Arc::clone(&shared);
             *shared = Arc::new(RealmState {
-                settings: settings.unwrap_or_else(|| current.settings.clone()),
-                keys: keys.unwrap_or_else(|| Arc::clone(&current.keys)),
+                settings: change.settings.unwrap_or_else(|| current.settings.clone()),
+                keys: change.keys.unwrap_or_else(|| Arc::clone(&current.keys)),
+                publishers: match change.publishers {
+                    Some(mut publishers) => {
+                        // Same order as their sled keys, so lists and exports are stable.
+                        publishers.sort_by(|a, b| a.agent_id().cmp(b.agent_id()));
+                        Arc::new(publishers)
+                    }
+                    None => Arc::clone(&current.publishers),
+                },
             });
         }
     }
+
+    /// The publishers as the handles see them (the actor is their only writer).
+    fn publishers(&self) -> Arc<Vec<SoftwarePublisher>> {
+        Arc::clone(&snapshot(&self.state).publishers)
+    }
+}
+
+/// The parts of the realm state a write replaces.
+#[derive(Default)]
+struct StateChange {
+    settings: Option<ProviderSettings>,
+    keys: Option<Arc<RealmKeys>>,
+    publishers: Option<Vec<SoftwarePublisher>>,
 }
 
 /// Turns a synchronous step's error into the handler's future result.
@@ -174,7 +197,10 @@ impl Handler<PutSettings> for RealmActor {
 
     fn handle(&mut self, msg: PutSettings, _: &mut Context<Self>) -> Self::Result {
         try_or_reply!(self.tree.put(SETTINGS_KEY, &msg.settings));
-        self.publish(Some(msg.settings), None);
+        self.publish(StateChange {
+            settings: Some(msg.settings),
+            ..StateChange::default()
+        });
         self.when_durable(())
     }
 }
@@ -188,15 +214,28 @@ impl Handler<ReplaceRealm> for RealmActor {
             return Box::pin(async move { Err(RealmError::InvalidRequest(why)) });
         }
         try_or_reply!(self.tree.apply(ops));
-        self.publish(Some(msg.settings), None);
+        self.publish(StateChange {
+            settings: Some(msg.settings),
+            publishers: Some(msg.publishers),
+            ..StateChange::default()
+        });
         self.when_durable(())
     }
 }
 
 impl RealmActor {
-    /// The batch that swaps in new settings and static clients atomically.
+    /// The batch that swaps in new settings, publishers and static clients atomically.
     fn replacement_ops(&self, msg: &ReplaceRealm) -> Result<Vec<BatchOp>, RealmError> {
         let mut ops = vec![BatchOp::put(SETTINGS_KEY, &msg.settings)?];
+        for key in self.tree.keys_with_prefix(PUBLISHER_PREFIX)? {
+            ops.push(BatchOp::Remove { key });
+        }
+        for publisher in &msg.publishers {
+            ops.push(BatchOp::put(
+                publisher_key(publisher.agent_id()),
+                &publisher.to_document(true),
+            )?);
+        }
         let existing = self
             .tree
             .page::<ClientRecord>(CLIENT_PREFIX, None, usize::MAX)?;
@@ -237,7 +276,69 @@ impl Handler<RotateKeys> for RealmActor {
         let rotated = try_or_reply!(current.stored().rotated(msg.now, msg.keep_seconds));
         try_or_reply!(self.tree.put(KEYS_KEY, &rotated));
         let loaded = try_or_reply!(RealmKeys::load(rotated));
-        self.publish(None, Some(Arc::new(loaded)));
+        self.publish(StateChange {
+            keys: Some(Arc::new(loaded)),
+            ..StateChange::default()
+        });
+        self.when_durable(())
+    }
+}
+
+impl Handler<PutPublisher> for RealmActor {
+    type Result = ResponseFuture<Result<bool, RealmError>>;
+
+    fn handle(&mut self, msg: PutPublisher, _: &mut Context<Self>) -> Self::Result {
+        let current = self.publishers();
+        let agent_id = msg.publisher.agent_id().to_owned();
+        // SPEC §4: `iss` selects the publisher, so an issuer may belong to one profile only.
+        if let Some(other) = current
+            .iter()
+            .find(|p| p.issuer() == msg.publisher.issuer() && p.agent_id() != agent_id)
+        {
+            let why = format!(
+                "issuer {:?} is already the issuer of software publisher {:?}",
+                other.issuer(),
+                other.agent_id()
+            );
+            return Box::pin(async move { Err(RealmError::InvalidRequest(why)) });
+        }
+        try_or_reply!(self
+            .tree
+            .put(&publisher_key(&agent_id), &msg.publisher.to_document(true)));
+        let mut publishers: Vec<SoftwarePublisher> = current
+            .iter()
+            .filter(|p| p.agent_id() != agent_id)
+            .cloned()
+            .collect();
+        let created = publishers.len() == current.len();
+        publishers.push(msg.publisher);
+        self.publish(StateChange {
+            publishers: Some(publishers),
+            ..StateChange::default()
+        });
+        self.when_durable(created)
+    }
+}
+
+impl Handler<DeletePublisher> for RealmActor {
+    type Result = ResponseFuture<Result<(), RealmError>>;
+
+    fn handle(&mut self, msg: DeletePublisher, _: &mut Context<Self>) -> Self::Result {
+        let current = self.publishers();
+        if !current.iter().any(|p| p.agent_id() == msg.agent_id) {
+            let what = format!("no software publisher {:?} in this realm", msg.agent_id);
+            return Box::pin(async move { Err(RealmError::NotFound(what)) });
+        }
+        try_or_reply!(self.tree.remove(&publisher_key(&msg.agent_id)));
+        let publishers = current
+            .iter()
+            .filter(|p| p.agent_id() != msg.agent_id)
+            .cloned()
+            .collect();
+        self.publish(StateChange {
+            publishers: Some(publishers),
+            ..StateChange::default()
+        });
         self.when_durable(())
     }
 }

@@ -1,6 +1,7 @@
 //! Errors of the realm layer: authorization outcomes, registration refusals, storage faults.
 
 use crate::registration::RegistrationError;
+use crate::software_statement::StatementError;
 use crate::store::StoreError;
 
 /// Why a realm operation failed.
@@ -37,6 +38,12 @@ pub enum RealmError {
     /// The operating system could not give us randomness.
     #[error("random generator failed: {0}")]
     Random(#[from] openssl::error::ErrorStack),
+}
+
+impl From<StatementError> for RealmError {
+    fn from(error: StatementError) -> Self {
+        Self::Registration(error.into())
+    }
 }
 
 impl From<actix::MailboxError> for RealmError {

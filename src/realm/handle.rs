@@ -1,7 +1,7 @@
 //! `RealmHandle`: the typed way into a realm. Each method does the CPU work (authorization,
-//! validation, secret generation and hashing) in the caller's task, on whichever HTTP worker
-//! runs it, and sends the actor only the finished change. One busy realm therefore uses every
-//! core, while its actor stays the single writer.
+//! software statement verification, validation, secret generation and hashing) in the
+//! caller's task, on whichever HTTP worker runs it, and sends the actor only the finished
+//! change. One busy realm therefore uses every core, while its actor stays the single writer.
 
 use super::access::authorize_registration;
 use super::actor::RealmActor;
@@ -11,12 +11,16 @@ use super::record::{client_key, ClientOrigin, ClientRecord};
 use super::settings::{ProviderSettings, RealmDocument, StaticClient};
 use super::state::{snapshot, RealmState, SharedState};
 use super::RealmName;
-use crate::jwks_fetch::JwksFetcher;
+use crate::jwks_fetch::{CachePolicy, JwksFetcher};
 use crate::registration::{
     parse_request, validate, ClientMetadata, ClientProfile, RegistrationError,
 };
 use crate::secret::Secret;
 use crate::store::RealmTree;
+use crate::software_statement::{
+    self, DecryptionKeys, KeySource, OpenedStatement, PublisherDocument, SoftwarePublisher,
+    StatementError, VerifiedStatement,
+};
 use crate::time::now_unix;
 use actix::Addr;
 use serde_json::{Map, Value};
@@ -112,10 +116,13 @@ impl RealmHandle {
         bearer: Option<Secret>,
         body: &[u8],
     ) -> Result<Registered, RealmError> {
-        let request = parse_request(body)?;
+        let mut request = parse_request(body)?;
         let state = self.snapshot();
         let settings = &state.settings;
         let grant = authorize_registration(bearer.as_ref(), &state, self.issuer(), now_unix())?;
+        if let Some(statement) = self.check_software_statement(&request, &state).await? {
+            statement.merge_into(&mut request);
+        }
         let metadata = validate(
             &request,
             &settings.registration_policy(grant.may_set_info_uris),
@@ -168,7 +175,10 @@ impl RealmHandle {
     ) -> Result<Registered, RealmError> {
         let presented_hash = presented.as_ref().map(Secret::hash);
         let current = self.authenticate(client_id, presented).await?;
-        let request = parse_request(body)?;
+        let mut request = parse_request(body)?;
+        let state = self.snapshot();
+        // SPEC §3: an update carrying a statement must carry a valid and current one.
+        let statement = self.check_software_statement(&request, &state).await?;
         if let Some(sent) = request.get("client_id") {
             if sent.as_str() != Some(client_id) {
                 return Err(RegistrationError::InvalidClientMetadata(
@@ -177,7 +187,9 @@ impl RealmHandle {
                 .into());
             }
         }
-        let state = self.snapshot();
+        if let Some(statement) = statement {
+            statement.merge_into(&mut request);
+        }
         // SPEC §3: the logo/client/policy URI rule governs creation only.
         let metadata = validate(&request, &state.settings.registration_policy(true))?;
         // Reference A17: a client that becomes public loses its secret, one that becomes
@@ -228,6 +240,86 @@ impl RealmHandle {
             .await??;
         log::info!("realm={} client_id={} deleted", self.name, client_id);
         Ok(())
+    }
+
+    /// SPEC §3 and §5: the request's software statement, verified; `None` when the request
+    /// has none and the realm does not require one.
+    async fn check_software_statement(
+        &self,
+        request: &Map<String, Value>,
+        state: &Arc<RealmState>,
+    ) -> Result<Option<VerifiedStatement>, RealmError> {
+        let raw = match request.get("software_statement") {
+            None | Some(Value::Null) if state.settings.require_software_statement => {
+                return Err(StatementError::Required.into())
+            }
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::String(raw)) => raw.clone(),
+            Some(_) => return Err(StatementError::NotAString.into()),
+        };
+        match self.verify_software_statement(raw, state).await {
+            Ok(statement) => {
+                log::info!(
+                    "realm={} software statement accepted agent_id={:?}",
+                    self.name,
+                    statement.agent_id()
+                );
+                Ok(Some(statement))
+            }
+            Err(refusal) => {
+                log::info!("realm={} software statement refused: {refusal}", self.name);
+                Err(refusal.into())
+            }
+        }
+    }
+
+    /// SPEC §5 end to end: the pure steps of `software_statement`, plus the publisher's
+    /// `jwks_uri` through the realm's shared, SSRF-guarded fetcher and its cache.
+    async fn verify_software_statement(
+        &self,
+        raw: String,
+        state: &Arc<RealmState>,
+    ) -> Result<VerifiedStatement, StatementError> {
+        let opened = if software_statement::is_encrypted(&raw) {
+            // An RSA decryption takes about a millisecond: off the async workers with it.
+            let state = Arc::clone(state);
+            tokio::task::spawn_blocking(move || open_software_statement(&raw, &state))
+                .await
+                .map_err(|e| {
+                    log::error!("realm={} statement decryption task failed: {e}", self.name);
+                    StatementError::Undecryptable("the decryption task failed")
+                })??
+        } else {
+            open_software_statement(&raw, state)?
+        };
+        let fetched = match opened.key_source() {
+            KeySource::JwksUri {
+                uri,
+                timeout_ms,
+                miss_cache_ms,
+                kid,
+            } => {
+                let policy = CachePolicy {
+                    timeout_ms,
+                    miss_cache_ms,
+                };
+                let jwks = self
+                    .context
+                    .fetcher
+                    .get(uri, policy, kid)
+                    .await
+                    .map_err(|e| StatementError::KeysUnavailable(e.0))?;
+                Some(jwks)
+            }
+            KeySource::Secret | KeySource::Jwks => None,
+        };
+        let settings = &state.settings;
+        let required = settings.require_software_statement.then_some(
+            settings
+                .required_software_statement_attested_attributes
+                .as_slice(),
+        );
+        opened.verify(fetched.as_deref(), now_unix(), required)
     }
 
     /// The client behind a registration access token, or `InvalidRegistrationToken` for
@@ -292,13 +384,67 @@ impl RealmHandle {
         self.addr.send(ListClients { after, limit }).await?
     }
 
-    /// The realm as a document; static client secrets only when asked for.
+    /// The realm's software publisher profiles, in `agent_id` order.
+    pub fn publishers(&self) -> Arc<Vec<SoftwarePublisher>> {
+        Arc::clone(&self.snapshot().publishers)
+    }
+
+    /// One publisher profile by `agent_id`.
+    pub fn find_publisher(&self, agent_id: &str) -> Result<SoftwarePublisher, RealmError> {
+        self.snapshot()
+            .publishers
+            .iter()
+            .find(|p| p.agent_id() == agent_id)
+            .cloned()
+            .ok_or_else(|| {
+                RealmError::NotFound(format!("no software publisher {agent_id:?} in this realm"))
+            })
+    }
+
+    /// Creates or replaces a publisher profile (SPEC §4); answers the saved profile and
+    /// whether it was created.
+    pub async fn put_publisher(
+        &self,
+        agent_id: &str,
+        document: &PublisherDocument,
+    ) -> Result<(SoftwarePublisher, bool), RealmError> {
+        let publisher = SoftwarePublisher::parse(document, Some(agent_id))
+            .map_err(RealmError::InvalidRequest)?;
+        let created = self
+            .addr
+            .send(PutPublisher {
+                publisher: publisher.clone(),
+            })
+            .await??;
+        log::info!("realm={} software publisher {agent_id:?} saved", self.name);
+        Ok((publisher, created))
+    }
+
+    /// Deletes a publisher profile.
+    pub async fn remove_publisher(&self, agent_id: &str) -> Result<(), RealmError> {
+        self.addr
+            .send(DeletePublisher {
+                agent_id: agent_id.to_owned(),
+            })
+            .await??;
+        log::info!(
+            "realm={} software publisher {agent_id:?} deleted",
+            self.name
+        );
+        Ok(())
+    }
+
+    /// The realm as a document; secrets of static clients and publishers only when asked for.
     pub async fn export(&self, include_secrets: bool) -> Result<RealmDocument, RealmError> {
         let clients = self.addr.send(ListStaticClients).await??;
         Ok(RealmDocument {
             name: Some(self.name.to_string()),
             oauth2_provider: self.settings(),
-            software_publishers: Vec::new(),
+            software_publishers: self
+                .publishers()
+                .iter()
+                .map(|publisher| publisher.to_document(include_secrets))
+                .collect(),
             clients: clients
                 .iter()
                 .map(|record| {
@@ -312,29 +458,48 @@ impl RealmHandle {
         })
     }
 
-    /// Replaces settings and static clients from a document (dynamic clients are kept).
+    /// Replaces settings, publishers and static clients from a document (dynamic clients are
+    /// kept).
     pub async fn replace(&self, document: &RealmDocument) -> Result<(), RealmError> {
-        let (settings, static_clients) = parse_document(document)?;
+        let parsed = parse_document(document)?;
         self.addr
             .send(ReplaceRealm {
-                settings,
-                static_clients,
+                settings: parsed.settings,
+                publishers: parsed.publishers,
+                static_clients: parsed.static_clients,
             })
             .await?
     }
 }
 
-/// Checks a realm document and turns its static clients into records.
-pub(crate) fn parse_document(
-    document: &RealmDocument,
-) -> Result<(ProviderSettings, Vec<ClientRecord>), RealmError> {
+/// The decrypting keys of the realm and its publishers, then `software_statement::open`.
+fn open_software_statement(
+    raw: &str,
+    state: &RealmState,
+) -> Result<OpenedStatement, StatementError> {
+    let stored = state.keys.stored();
+    let keys = DecryptionKeys {
+        rsa: &stored.encryption.private_pem,
+        ec: stored
+            .ecdh_encryption
+            .as_ref()
+            .map(|key| key.private_pem.as_str()),
+    };
+    software_statement::open(raw, &state.publishers, &keys)
+}
+
+/// A realm document after its checks.
+pub(crate) struct ParsedDocument {
+    pub(crate) settings: ProviderSettings,
+    pub(crate) publishers: Vec<SoftwarePublisher>,
+    pub(crate) static_clients: Vec<ClientRecord>,
+}
+
+/// Checks a realm document and turns its publishers and static clients into domain values.
+pub(crate) fn parse_document(document: &RealmDocument) -> Result<ParsedDocument, RealmError> {
     let settings = document.oauth2_provider.clone();
     settings.check().map_err(RealmError::InvalidRequest)?;
-    if !document.software_publishers.is_empty() {
-        return Err(RealmError::InvalidRequest(
-            "software_publishers are not supported yet; send an empty list".into(),
-        ));
-    }
+    let publishers = parse_publishers(&document.software_publishers)?;
     let mut records: Vec<ClientRecord> = Vec::with_capacity(document.clients.len());
     for client in &document.clients {
         let client = StaticClient::parse(client, &settings, None)
@@ -350,7 +515,37 @@ pub(crate) fn parse_document(
         }
         records.push(static_record(client));
     }
-    Ok((settings, records))
+    Ok(ParsedDocument {
+        settings,
+        publishers,
+        static_clients: records,
+    })
+}
+
+/// SPEC §4: each profile valid, `agent_id` and `issuer` each unique in the realm.
+fn parse_publishers(documents: &[PublisherDocument]) -> Result<Vec<SoftwarePublisher>, RealmError> {
+    let invalid = |why: String| RealmError::InvalidRequest(format!("software_publishers: {why}"));
+    let mut publishers: Vec<SoftwarePublisher> = Vec::with_capacity(documents.len());
+    for document in documents {
+        let publisher = SoftwarePublisher::parse(document, None).map_err(invalid)?;
+        if publishers
+            .iter()
+            .any(|p| p.agent_id() == publisher.agent_id())
+        {
+            return Err(invalid(format!(
+                "agent_id {:?} appears twice",
+                publisher.agent_id()
+            )));
+        }
+        if publishers.iter().any(|p| p.issuer() == publisher.issuer()) {
+            return Err(invalid(format!(
+                "issuer {:?} belongs to two publishers",
+                publisher.issuer()
+            )));
+        }
+        publishers.push(publisher);
+    }
+    Ok(publishers)
 }
 
 fn static_record(client: StaticClient) -> ClientRecord {

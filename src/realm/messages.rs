@@ -5,6 +5,7 @@ use super::error::RealmError;
 use super::record::ClientRecord;
 use super::settings::ProviderSettings;
 use crate::secret::SecretHash;
+use crate::software_statement::SoftwarePublisher;
 use actix::Message;
 
 /// Store a newly registered client; answered once it is on disk.
@@ -59,12 +60,29 @@ pub struct PutSettings {
     pub settings: ProviderSettings,
 }
 
-/// Replace settings and the whole set of static clients (dynamic clients stay).
+/// Replace settings, software publishers and the whole set of static clients (dynamic
+/// clients stay).
 #[derive(Message)]
 #[rtype(result = "Result<(), RealmError>")]
 pub struct ReplaceRealm {
     pub settings: ProviderSettings,
+    pub publishers: Vec<SoftwarePublisher>,
     pub static_clients: Vec<ClientRecord>,
+}
+
+/// Create or replace a software publisher profile; answers whether it was created. The
+/// actor checks that no other publisher of the realm has the same issuer (SPEC §4).
+#[derive(Message)]
+#[rtype(result = "Result<bool, RealmError>")]
+pub struct PutPublisher {
+    pub publisher: SoftwarePublisher,
+}
+
+/// Delete a software publisher profile (`NotFound` when there is none).
+#[derive(Message)]
+#[rtype(result = "Result<(), RealmError>")]
+pub struct DeletePublisher {
+    pub agent_id: String,
 }
 
 /// Start signing with a new key; the old one stays published for `keep_seconds`.

@@ -1,4 +1,5 @@
-//! What the realm stores per client, and the keys it stores things under.
+//! What the realm stores per client, and the keys it stores things under (settings, keys,
+//! clients, software publishers).
 
 use crate::registration::ClientProfile;
 use crate::secret::SecretHash;
@@ -11,8 +12,15 @@ pub(crate) const KEYS_KEY: &str = "keys";
 /// Prefix of client records in the realm tree.
 pub(crate) const CLIENT_PREFIX: &str = "client/";
 
+/// Prefix of software publisher profiles in the realm tree.
+pub(crate) const PUBLISHER_PREFIX: &str = "publisher/";
+
 pub(crate) fn client_key(client_id: &str) -> String {
     format!("{CLIENT_PREFIX}{client_id}")
+}
+
+pub(crate) fn publisher_key(agent_id: &str) -> String {
+    format!("{PUBLISHER_PREFIX}{agent_id}")
 }
 
 /// How a client came to exist.

@@ -5,13 +5,14 @@ use super::actor::RealmActor;
 use super::error::RealmError;
 use super::handle::RealmContext;
 use super::handle::{parse_document, RealmHandle};
-use super::record::{KEYS_KEY, SETTINGS_KEY};
+use super::record::{KEYS_KEY, PUBLISHER_PREFIX, SETTINGS_KEY};
 use super::settings::{ProviderSettings, RealmDocument};
 use super::state::RealmState;
 use super::RealmName;
 use crate::jose::{RealmKeys, StoredKeys};
 use crate::jwks_fetch::JwksFetcher;
-use crate::store::Store;
+use crate::software_statement::{PublisherDocument, SoftwarePublisher};
+use crate::store::{RealmTree, Store};
 use actix::{Actor, ArbiterHandle};
 use std::collections::HashMap;
 use std::path::Path;
@@ -174,7 +175,13 @@ impl RealmRegistry {
         let tree = self.store.realm_tree(name.as_str())?;
         let settings: ProviderSettings = tree.get(SETTINGS_KEY)?.unwrap_or_default();
         let stored_keys = match tree.get::<StoredKeys>(KEYS_KEY)? {
-            Some(keys) => keys,
+            Some(mut keys) => {
+                // Realms stored before ECDH-ES statements were accepted get their key now.
+                if keys.ensure_ecdh_key()? {
+                    tree.put(KEYS_KEY, &keys)?;
+                }
+                keys
+            }
             None => {
                 // A new realm: its keys are made here, before its actor exists, and become
                 // durable with the realm's first flush.
@@ -186,6 +193,7 @@ impl RealmRegistry {
         let state = Arc::new(RealmState {
             settings,
             keys: Arc::new(RealmKeys::load(stored_keys)?),
+            publishers: Arc::new(load_publishers(&name, &tree)?),
         });
         let shared = Arc::new(RwLock::new(state));
         let actor = RealmActor::new(name.clone(), tree.clone(), Arc::clone(&shared));
@@ -224,11 +232,61 @@ impl RealmRegistry {
     }
 }
 
+/// The stored publisher profiles, in `agent_id` order. One that no longer passes validation
+/// is left out (and logged): fewer trusted issuers fails closed.
+fn load_publishers(
+    realm: &RealmName,
+    tree: &RealmTree,
+) -> Result<Vec<SoftwarePublisher>, RealmError> {
+    let stored = tree.page::<PublisherDocument>(PUBLISHER_PREFIX, None, usize::MAX)?;
+    let mut publishers = Vec::with_capacity(stored.len());
+    for (agent_id, document) in stored {
+        match SoftwarePublisher::parse(&document, Some(&agent_id)) {
+            Ok(publisher) => publishers.push(publisher),
+            Err(why) => {
+                log::error!("realm={realm} software publisher {agent_id:?} not loaded: {why}")
+            }
+        }
+    }
+    Ok(publishers)
+}
+
 /// The realm's base path `B` (SPEC §2).
 pub fn base_path(realm: &RealmName) -> String {
     if realm.is_root() {
         "/am/oauth2/realms/root".to_owned()
     } else {
         format!("/am/oauth2/realms/root/realms/{realm}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::realm::record::publisher_key;
+    use serde_json::json;
+
+    #[test]
+    fn stored_publishers_load_in_agent_id_order_and_invalid_ones_are_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let tree = store.realm_tree("alpha").unwrap();
+        let valid =
+            |issuer: &str| json!({"issuer": issuer, "signing_algorithm": "HS256", "secret": "s"});
+        tree.put(&publisher_key("b"), &valid("https://b.example"))
+            .unwrap();
+        tree.put(&publisher_key("a"), &valid("https://a.example"))
+            .unwrap();
+        // An HS256 profile without its secret no longer passes validation.
+        tree.put(
+            &publisher_key("c"),
+            &json!({"issuer": "https://c.example", "signing_algorithm": "HS256"}),
+        )
+        .unwrap();
+        let realm = RealmName::parse("alpha").unwrap();
+        let loaded = load_publishers(&realm, &tree).unwrap();
+        let agents: Vec<&str> = loaded.iter().map(|p| p.agent_id()).collect();
+        assert_eq!(agents, ["a", "b"]);
+        assert_eq!(loaded[0].secret().map(|s| s.expose()), Some("s"));
     }
 }

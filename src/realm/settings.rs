@@ -2,6 +2,7 @@
 //! the admin API and the files in `realms/` carry them.
 
 use crate::registration::{validate, ClientMetadata, RegistrationPolicy};
+use crate::software_statement::PublisherDocument;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -108,9 +109,9 @@ pub struct RealmDocument {
     pub name: Option<String>,
     #[serde(default)]
     pub oauth2_provider: ProviderSettings,
-    /// Publisher profiles arrive with software-statement support; until then only `[]`.
+    /// Software publisher profiles (SPEC §4); their secrets appear in exports only on request.
     #[serde(default)]
-    pub software_publishers: Vec<Value>,
+    pub software_publishers: Vec<PublisherDocument>,
     /// Static clients: client metadata plus the admin's `client_id` and `client_secret`.
     #[serde(default)]
     pub clients: Vec<Map<String, Value>>,

@@ -1,14 +1,18 @@
-//! The realm state the handles read without asking the actor: settings and keys. The actor
-//! replaces it as a whole (copy on write), so a reader always sees a consistent pair.
+//! The realm state the handles read without asking the actor: settings, keys and software
+//! publishers. The actor replaces it as a whole (copy on write), so a reader always sees a
+//! consistent set.
 
 use super::settings::ProviderSettings;
 use crate::jose::RealmKeys;
+use crate::software_statement::SoftwarePublisher;
 use std::sync::{Arc, RwLock};
 
-/// An immutable snapshot of a realm's settings and keys.
+/// An immutable snapshot of a realm's settings, keys and publishers.
 pub struct RealmState {
     pub settings: ProviderSettings,
     pub keys: Arc<RealmKeys>,
+    /// Publisher profiles in `agent_id` order (the order of their sled keys).
+    pub publishers: Arc<Vec<SoftwarePublisher>>,
 }
 
 /// The current snapshot, shared by the actor (writer) and its handles (readers).

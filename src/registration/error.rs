@@ -12,6 +12,13 @@ pub enum RegistrationError {
     /// AM's code for a bad `post_logout_redirect_uris` entry.
     #[error("invalid_post_logout_redirect_uris: {0}")]
     InvalidPostLogoutRedirectUri(String),
+    /// RFC 7591 §3.2.2: the software statement is missing (when required), malformed, not
+    /// verifiable or not current (SPEC §5).
+    #[error("invalid_software_statement: {0}")]
+    InvalidSoftwareStatement(String),
+    /// RFC 7591 §3.2.2: the software statement's issuer is not a publisher of this realm.
+    #[error("unapproved_software_statement: {0}")]
+    UnapprovedSoftwareStatement(String),
 }
 
 impl RegistrationError {
@@ -21,6 +28,8 @@ impl RegistrationError {
             Self::InvalidClientMetadata(_) => "invalid_client_metadata",
             Self::InvalidRedirectUri(_) => "invalid_redirect_uri",
             Self::InvalidPostLogoutRedirectUri(_) => "invalid_post_logout_redirect_uris",
+            Self::InvalidSoftwareStatement(_) => "invalid_software_statement",
+            Self::UnapprovedSoftwareStatement(_) => "unapproved_software_statement",
         }
     }
 
@@ -29,7 +38,9 @@ impl RegistrationError {
         match self {
             Self::InvalidClientMetadata(d)
             | Self::InvalidRedirectUri(d)
-            | Self::InvalidPostLogoutRedirectUri(d) => d,
+            | Self::InvalidPostLogoutRedirectUri(d)
+            | Self::InvalidSoftwareStatement(d)
+            | Self::UnapprovedSoftwareStatement(d) => d,
         }
     }
 }

@@ -42,6 +42,8 @@ pub struct TestResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Value,
+    /// The body as received, for tests of non-JSON answers.
+    #[allow(dead_code)]
     pub raw: Vec<u8>,
 }
 

@@ -5,6 +5,8 @@ mod client_management;
 mod helpers;
 mod limits;
 mod open_registration;
+mod software_statement;
+mod statement_helpers;
 mod token_endpoint;
 mod token_helpers;
 mod token_registration;
