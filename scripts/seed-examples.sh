@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the seed document's open-registration, access-token registration, read, update and
-# delete curl examples against a running dynreg (realm alpha as shipped in realms/alpha.json:
+# Runs the seed document's open-registration, read, update, delete, access-token and
+# software-statement registration curl examples against a running dynreg (realm alpha as shipped in realms/alpha.json:
 # open registration on, static client registration-service), as pasted from the seed with only
 # the host replaced. Fails on any unexpected status or content; prints one line per step.
 #
@@ -154,3 +154,33 @@ status="$(curl -sS -o "$body" -w '%{http_code}' \
 expect_status "register with the access token" 201 "$status"
 check "register with the access token" 'b["client_uri"] == "https://client.example.com/" and b["registration_access_token"]'
 echo "register with the access token: HTTP $status client_id=$(field client_id)"
+
+# 6. Registration with a software statement (seed: "Registration with a software statement"):
+#    the seed's statement expired in 2023, so a fresh one with the same claims is minted for
+#    alpha's "My Software Publisher" (HS256, secret "secret").
+statement="$(python3 "$(dirname "$0")/mint-seed-statement.py")"
+status="$(curl -sS -o "$body" -w '%{http_code}' \
+--request POST \
+--header 'Content-Type: application/json' \
+--data '{
+  "redirect_uris": ["https://client.example.com/callback"],
+  "client_name#en": "My Client",
+  "client_name#ja-Jpan-JP": "\u30AF\u30E9\u30A4\u30A2\u30F3\u30C8\u540D",
+  "client_uri": "https://client.example.com/",
+  "software_statement": "'"$statement"'"
+}' \
+"$register_uri")"
+expect_status "register with a software statement" 201 "$status"
+check "register with a software statement" 'b["software_statement"] and "name" not in b and "sub" not in b'
+echo "register with a software statement: HTTP $status client_id=$(field client_id)"
+
+# The seed's literal statement is refused: it expired on 2023-02-01.
+seed_statement='eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJyZWdpc3RyYXJAZXhhbXBsZS5jb20iLCJuYW1lIjoiSm9obiBEb2UiLCJpYXQiOjE2NzUyNDYxOTQsImV4cCI6MTY3NTI0OTc5NCwiaXNzIjoiaHR0cHM6Ly9wdWJsaXNoZXIuZXhhbXBsZS5jb20iLCJyZWRpcmVjdF91cmlzIjpbImh0dHBzOi8vY2xpZW50LmV4YW1wbGUuY29tL2NhbGxiYWNrIl19.7_3nu39GtTTz_RPKZMjj1JuwWWTgeE4Iqx7p3-cfiPg'
+status="$(curl -sS -o "$body" -w '%{http_code}' \
+--request POST \
+--header 'Content-Type: application/json' \
+--data '{"redirect_uris": ["https://client.example.com/callback"], "software_statement": "'"$seed_statement"'"}' \
+"$register_uri")"
+expect_status "the seed's expired statement" 400 "$status"
+check "the seed's expired statement" 'b["error"] == "invalid_software_statement"'
+echo "the seed's expired statement: HTTP $status $(field error)"
