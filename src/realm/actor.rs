@@ -1,10 +1,10 @@
 //! `RealmActor`: one per realm, the single writer of the realm's sled tree.
 //!
 //! Every write happens synchronously inside a handler, so the actor orders all changes of its
-//! realm. The wait for durability does not: handlers return a future that awaits the shared
-//! group commit, and the actor moves on to the next message meanwhile. Writes of concurrent
-//! requests therefore share one disk flush, and each reply still leaves only once its own
-//! write is on disk.
+//! realm, and checks that depend on the current state (a registration access token still
+//! being the current one) sit in the same handler run as the write they guard. Handlers never
+//! wait for the disk: the caller's handle awaits the shared group commit after the reply, so
+//! writes of concurrent requests share one flush and the actor moves straight on.
 
 use super::error::RealmError;
 use super::messages::*;
@@ -18,7 +18,7 @@ use super::RealmName;
 use crate::jose::RealmKeys;
 use crate::software_statement::SoftwarePublisher;
 use crate::store::{BatchOp, RealmTree};
-use actix::{Actor, Context, Handler, ResponseFuture};
+use actix::{Actor, Context, Handler};
 use std::sync::Arc;
 
 /// Owner of one realm's state.
@@ -39,15 +39,6 @@ impl Actor for RealmActor {
 impl RealmActor {
     pub fn new(name: RealmName, tree: RealmTree, state: SharedState) -> Self {
         Self { name, tree, state }
-    }
-
-    /// Replies with `value` once everything written so far is on disk.
-    fn when_durable<T: 'static>(&self, value: T) -> ResponseFuture<Result<T, RealmError>> {
-        let tree = self.tree.clone();
-        Box::pin(async move {
-            tree.flush().await?;
-            Ok(value)
-        })
     }
 
     fn read(&self, client_id: &str) -> Result<Option<ClientRecord>, RealmError> {
@@ -87,82 +78,72 @@ struct StateChange {
     publishers: Option<Vec<SoftwarePublisher>>,
 }
 
-/// Turns a synchronous step's error into the handler's future result.
-macro_rules! try_or_reply {
-    ($step:expr) => {
-        match $step {
-            Ok(value) => value,
-            Err(error) => return Box::pin(async move { Err(RealmError::from(error)) }),
-        }
-    };
-}
-
 impl Handler<RegisterClient> for RealmActor {
-    type Result = ResponseFuture<Result<(), RealmError>>;
+    type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: RegisterClient, _: &mut Context<Self>) -> Self::Result {
         let key = client_key(&msg.record.profile.client_id);
-        try_or_reply!(self.tree.put(&key, &msg.record));
-        self.when_durable(())
+        self.tree.put(&key, &msg.record)?;
+        Ok(())
     }
 }
 
 impl Handler<ReplaceClient> for RealmActor {
-    type Result = ResponseFuture<Result<(), RealmError>>;
+    type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: ReplaceClient, _: &mut Context<Self>) -> Self::Result {
         let client_id = &msg.replacement.profile.client_id;
-        let current = try_or_reply!(self.read(client_id));
+        let current = self.read(client_id)?;
         if !current.is_some_and(|c| c.accepts_registration_token(&msg.presented)) {
-            return Box::pin(async { Err(RealmError::InvalidRegistrationToken) });
+            return Err(RealmError::InvalidRegistrationToken);
         }
-        try_or_reply!(self.tree.put(&client_key(client_id), &msg.replacement));
-        self.when_durable(())
+        self.tree.put(&client_key(client_id), &msg.replacement)?;
+        Ok(())
     }
 }
 
 impl Handler<DeleteClient> for RealmActor {
-    type Result = ResponseFuture<Result<(), RealmError>>;
+    type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: DeleteClient, _: &mut Context<Self>) -> Self::Result {
-        let current = try_or_reply!(self.read(&msg.client_id));
+        let current = self.read(&msg.client_id)?;
         let allowed = match (&current, &msg.presented) {
             (None, None) => {
                 let what = format!("no client {:?} in this realm", msg.client_id);
-                return Box::pin(async move { Err(RealmError::NotFound(what)) });
+                return Err(RealmError::NotFound(what));
             }
             (Some(_), None) => true,
             (Some(record), Some(presented)) => record.accepts_registration_token(presented),
             (None, Some(_)) => false,
         };
         if !allowed {
-            return Box::pin(async { Err(RealmError::InvalidRegistrationToken) });
+            return Err(RealmError::InvalidRegistrationToken);
         }
-        try_or_reply!(self.tree.remove(&client_key(&msg.client_id)));
-        self.when_durable(())
+        self.tree.remove(&client_key(&msg.client_id))?;
+        Ok(())
     }
 }
 
 impl Handler<PutStaticClient> for RealmActor {
-    type Result = ResponseFuture<Result<bool, RealmError>>;
+    type Result = Result<bool, RealmError>;
 
     fn handle(&mut self, msg: PutStaticClient, _: &mut Context<Self>) -> Self::Result {
         let client_id = msg.record.profile.client_id.clone();
-        let current = try_or_reply!(self.read(&client_id));
+        let current = self.read(&client_id)?;
         if current
             .as_ref()
             .is_some_and(|c| c.origin == ClientOrigin::Dynamic)
         {
             let why = format!("client_id {client_id:?} belongs to a dynamically registered client");
-            return Box::pin(async move { Err(RealmError::InvalidRequest(why)) });
+            return Err(RealmError::InvalidRequest(why));
         }
         let mut record = msg.record;
         if let Some(existing) = &current {
             // Replacing a static client keeps the moment it was first issued.
             record.profile.client_id_issued_at = existing.profile.client_id_issued_at;
         }
-        try_or_reply!(self.tree.put(&client_key(&client_id), &record));
-        self.when_durable(current.is_none())
+        self.tree.put(&client_key(&client_id), &record)?;
+        Ok(current.is_none())
     }
 }
 
@@ -193,33 +174,33 @@ impl Handler<ListStaticClients> for RealmActor {
 }
 
 impl Handler<PutSettings> for RealmActor {
-    type Result = ResponseFuture<Result<(), RealmError>>;
+    type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: PutSettings, _: &mut Context<Self>) -> Self::Result {
-        try_or_reply!(self.tree.put(SETTINGS_KEY, &msg.settings));
+        self.tree.put(SETTINGS_KEY, &msg.settings)?;
         self.publish(StateChange {
             settings: Some(msg.settings),
             ..StateChange::default()
         });
-        self.when_durable(())
+        Ok(())
     }
 }
 
 impl Handler<ReplaceRealm> for RealmActor {
-    type Result = ResponseFuture<Result<(), RealmError>>;
+    type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: ReplaceRealm, _: &mut Context<Self>) -> Self::Result {
-        let ops = try_or_reply!(self.replacement_ops(&msg));
+        let ops = self.replacement_ops(&msg)?;
         if let Some(why) = self.dynamic_id_clash(&msg) {
-            return Box::pin(async move { Err(RealmError::InvalidRequest(why)) });
+            return Err(RealmError::InvalidRequest(why));
         }
-        try_or_reply!(self.tree.apply(ops));
+        self.tree.apply(ops)?;
         self.publish(StateChange {
             settings: Some(msg.settings),
             publishers: Some(msg.publishers),
             ..StateChange::default()
         });
-        self.when_durable(())
+        Ok(())
     }
 }
 
@@ -266,26 +247,26 @@ impl RealmActor {
 }
 
 impl Handler<RotateKeys> for RealmActor {
-    type Result = ResponseFuture<Result<(), RealmError>>;
+    type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: RotateKeys, _: &mut Context<Self>) -> Self::Result {
         let current = match self.state.read() {
             Ok(state) => Arc::clone(&state.keys),
-            Err(_) => return Box::pin(async { Err(RealmError::Unavailable) }),
+            Err(_) => return Err(RealmError::Unavailable),
         };
-        let rotated = try_or_reply!(current.stored().rotated(msg.now, msg.keep_seconds));
-        try_or_reply!(self.tree.put(KEYS_KEY, &rotated));
-        let loaded = try_or_reply!(RealmKeys::load(rotated));
+        let rotated = current.stored().rotated(msg.now, msg.keep_seconds)?;
+        self.tree.put(KEYS_KEY, &rotated)?;
+        let loaded = RealmKeys::load(rotated)?;
         self.publish(StateChange {
             keys: Some(Arc::new(loaded)),
             ..StateChange::default()
         });
-        self.when_durable(())
+        Ok(())
     }
 }
 
 impl Handler<PutPublisher> for RealmActor {
-    type Result = ResponseFuture<Result<bool, RealmError>>;
+    type Result = Result<bool, RealmError>;
 
     fn handle(&mut self, msg: PutPublisher, _: &mut Context<Self>) -> Self::Result {
         let current = self.publishers();
@@ -300,11 +281,10 @@ impl Handler<PutPublisher> for RealmActor {
                 other.issuer(),
                 other.agent_id()
             );
-            return Box::pin(async move { Err(RealmError::InvalidRequest(why)) });
+            return Err(RealmError::InvalidRequest(why));
         }
-        try_or_reply!(self
-            .tree
-            .put(&publisher_key(&agent_id), &msg.publisher.to_document(true)));
+        self.tree
+            .put(&publisher_key(&agent_id), &msg.publisher.to_document(true))?;
         let mut publishers: Vec<SoftwarePublisher> = current
             .iter()
             .filter(|p| p.agent_id() != agent_id)
@@ -316,20 +296,20 @@ impl Handler<PutPublisher> for RealmActor {
             publishers: Some(publishers),
             ..StateChange::default()
         });
-        self.when_durable(created)
+        Ok(created)
     }
 }
 
 impl Handler<DeletePublisher> for RealmActor {
-    type Result = ResponseFuture<Result<(), RealmError>>;
+    type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: DeletePublisher, _: &mut Context<Self>) -> Self::Result {
         let current = self.publishers();
         if !current.iter().any(|p| p.agent_id() == msg.agent_id) {
             let what = format!("no software publisher {:?} in this realm", msg.agent_id);
-            return Box::pin(async move { Err(RealmError::NotFound(what)) });
+            return Err(RealmError::NotFound(what));
         }
-        try_or_reply!(self.tree.remove(&publisher_key(&msg.agent_id)));
+        self.tree.remove(&publisher_key(&msg.agent_id))?;
         let publishers = current
             .iter()
             .filter(|p| p.agent_id() != msg.agent_id)
@@ -339,6 +319,6 @@ impl Handler<DeletePublisher> for RealmActor {
             publishers: Some(publishers),
             ..StateChange::default()
         });
-        self.when_durable(())
+        Ok(())
     }
 }

@@ -16,11 +16,11 @@ use crate::registration::{
     parse_request, validate, ClientMetadata, ClientProfile, RegistrationError,
 };
 use crate::secret::Secret;
-use crate::store::RealmTree;
 use crate::software_statement::{
     self, DecryptionKeys, KeySource, OpenedStatement, PublisherDocument, SoftwarePublisher,
     StatementError, VerifiedStatement,
 };
+use crate::store::RealmTree;
 use crate::time::now_unix;
 use actix::Addr;
 use serde_json::{Map, Value};
@@ -79,6 +79,20 @@ impl RealmHandle {
             state,
             context,
         }
+    }
+
+    /// Sends a write to the actor, then waits until it is on disk: the actor has already made
+    /// the change when it answers, and the group commit batches this wait with every other
+    /// write in flight.
+    pub(crate) async fn write<M, T>(&self, message: M) -> Result<T, RealmError>
+    where
+        M: actix::Message<Result = Result<T, RealmError>> + Send + 'static,
+        T: Send + 'static,
+        RealmActor: actix::Handler<M>,
+    {
+        let value = self.addr.send(message).await??;
+        self.reader.flush().await?;
+        Ok(value)
     }
 
     /// A client record as stored, read without asking the actor.
@@ -144,7 +158,7 @@ impl RealmHandle {
             origin: ClientOrigin::Dynamic,
             registration_token: token.as_ref().map(Secret::hash),
         };
-        self.addr.send(RegisterClient { record }).await??;
+        self.write(RegisterClient { record }).await?;
         log::info!(
             "realm={} client_id={} registered",
             self.name,
@@ -212,12 +226,11 @@ impl RealmHandle {
             registration_token: Some(token.hash()),
         };
         let presented = presented_hash.ok_or(RealmError::InvalidRegistrationToken)?;
-        self.addr
-            .send(ReplaceClient {
-                presented,
-                replacement,
-            })
-            .await??;
+        self.write(ReplaceClient {
+            presented,
+            replacement,
+        })
+        .await?;
         log::info!("realm={} client_id={} updated", self.name, client_id);
         Ok(Registered {
             profile,
@@ -232,12 +245,11 @@ impl RealmHandle {
         presented: Option<Secret>,
     ) -> Result<(), RealmError> {
         let presented = presented.ok_or(RealmError::InvalidRegistrationToken)?;
-        self.addr
-            .send(DeleteClient {
-                client_id: client_id.to_owned(),
-                presented: Some(presented.hash()),
-            })
-            .await??;
+        self.write(DeleteClient {
+            client_id: client_id.to_owned(),
+            presented: Some(presented.hash()),
+        })
+        .await?;
         log::info!("realm={} client_id={} deleted", self.name, client_id);
         Ok(())
     }
@@ -344,7 +356,7 @@ impl RealmHandle {
     /// Replaces the provider settings.
     pub async fn put_settings(&self, settings: ProviderSettings) -> Result<(), RealmError> {
         settings.check().map_err(RealmError::InvalidRequest)?;
-        self.addr.send(PutSettings { settings }).await?
+        self.write(PutSettings { settings }).await
     }
 
     /// Creates or replaces a static client; answers whether it was created.
@@ -356,7 +368,7 @@ impl RealmHandle {
         let client = StaticClient::parse(document, &self.settings(), Some(client_id))
             .map_err(RealmError::InvalidRequest)?;
         let record = static_record(client);
-        self.addr.send(PutStaticClient { record }).await?
+        self.write(PutStaticClient { record }).await
     }
 
     /// Any client by id (admin view).
@@ -367,12 +379,11 @@ impl RealmHandle {
 
     /// Deletes any client (admin).
     pub async fn remove_client(&self, client_id: &str) -> Result<(), RealmError> {
-        self.addr
-            .send(DeleteClient {
-                client_id: client_id.to_owned(),
-                presented: None,
-            })
-            .await?
+        self.write(DeleteClient {
+            client_id: client_id.to_owned(),
+            presented: None,
+        })
+        .await
     }
 
     /// A page of clients in id order.
@@ -411,22 +422,20 @@ impl RealmHandle {
         let publisher = SoftwarePublisher::parse(document, Some(agent_id))
             .map_err(RealmError::InvalidRequest)?;
         let created = self
-            .addr
-            .send(PutPublisher {
+            .write(PutPublisher {
                 publisher: publisher.clone(),
             })
-            .await??;
+            .await?;
         log::info!("realm={} software publisher {agent_id:?} saved", self.name);
         Ok((publisher, created))
     }
 
     /// Deletes a publisher profile.
     pub async fn remove_publisher(&self, agent_id: &str) -> Result<(), RealmError> {
-        self.addr
-            .send(DeletePublisher {
-                agent_id: agent_id.to_owned(),
-            })
-            .await??;
+        self.write(DeletePublisher {
+            agent_id: agent_id.to_owned(),
+        })
+        .await?;
         log::info!(
             "realm={} software publisher {agent_id:?} deleted",
             self.name
@@ -462,13 +471,12 @@ impl RealmHandle {
     /// kept).
     pub async fn replace(&self, document: &RealmDocument) -> Result<(), RealmError> {
         let parsed = parse_document(document)?;
-        self.addr
-            .send(ReplaceRealm {
-                settings: parsed.settings,
-                publishers: parsed.publishers,
-                static_clients: parsed.static_clients,
-            })
-            .await?
+        self.write(ReplaceRealm {
+            settings: parsed.settings,
+            publishers: parsed.publishers,
+            static_clients: parsed.static_clients,
+        })
+        .await
     }
 }
 

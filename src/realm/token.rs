@@ -149,12 +149,11 @@ impl RealmHandle {
 
     /// Starts signing with a new key; the old one stays published while its tokens live.
     pub async fn rotate_keys(&self) -> Result<(), RealmError> {
-        self.addr
-            .send(RotateKeys {
-                now: now_unix(),
-                keep_seconds: MAX_ACCESS_TOKEN_LIFETIME,
-            })
-            .await?
+        self.write(RotateKeys {
+            now: now_unix(),
+            keep_seconds: MAX_ACCESS_TOKEN_LIFETIME,
+        })
+        .await
     }
 
     /// RFC 6749 §2.3 / RFC 7523 §2.2: the client behind the credentials, which must use the
