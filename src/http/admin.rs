@@ -306,7 +306,7 @@ fn existing_realm(req: &HttpRequest, state: &AppState) -> Result<RealmHandle, Ap
     let name = realm_name(req)?;
     state
         .registry
-        .get(name.as_str())
+        .get(name.as_str())?
         .ok_or_else(|| ApiError::UnknownRealm(name.to_string()))
 }
 

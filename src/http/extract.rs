@@ -17,7 +17,7 @@ pub fn realm(req: &HttpRequest, state: &AppState) -> Result<RealmHandle, ApiErro
     RealmName::parse(name).map_err(ApiError::BadRequest)?;
     state
         .registry
-        .get(name)
+        .get(name)?
         .ok_or_else(|| ApiError::UnknownRealm(name.to_owned()))
 }
 

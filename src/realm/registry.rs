@@ -1,5 +1,9 @@
-//! `RealmRegistry`: realm name → handle. Starts realm actors over a small pool of arbiters
-//! (threads), creates and deletes realms at run time, and imports realm files.
+//! `RealmRegistry`: realm name → handle. Creates and deletes realms at run time, imports realm
+//! files, and starts realm actors over a small pool of arbiters (threads).
+//!
+//! Realms start lazily: at start-up the registry only learns the realm names from the store,
+//! and a realm's keys, settings and actor are loaded on its first request. A server with many
+//! realms therefore starts at once and spends memory only on the realms in use.
 
 use super::actor::RealmActor;
 use super::error::RealmError;
@@ -27,13 +31,14 @@ pub struct RealmRegistry {
     fetcher: Arc<JwksFetcher>,
     arbiters: Vec<ArbiterHandle>,
     next_arbiter: AtomicUsize,
-    realms: RwLock<HashMap<RealmName, RealmHandle>>,
+    /// Every realm; `None` until its first use starts it.
+    realms: RwLock<HashMap<RealmName, Option<RealmHandle>>>,
     /// Serializes realm creation and deletion (rare admin operations).
     changes: tokio::sync::Mutex<()>,
 }
 
 impl RealmRegistry {
-    /// Starts an actor for every realm in the store.
+    /// Learns every realm in the store, without starting any.
     pub fn open(
         store: Store,
         arbiters: Vec<ArbiterHandle>,
@@ -49,22 +54,50 @@ impl RealmRegistry {
             realms: RwLock::new(HashMap::new()),
             changes: tokio::sync::Mutex::new(()),
         };
+        let mut dormant = HashMap::new();
         for name in registry.store.realm_names() {
             match RealmName::parse(&name) {
                 Ok(name) => {
-                    registry.start(name)?;
+                    dormant.insert(name, None);
                 }
                 Err(why) => log::warn!("skipping stored realm: {why}"),
             }
         }
-        registry.store.flush_now()?;
+        if let Ok(mut realms) = registry.realms.write() {
+            *realms = dormant;
+        }
         Ok(registry)
     }
 
-    /// The realm called `name`, if it exists.
-    pub fn get(&self, name: &str) -> Option<RealmHandle> {
-        let name = RealmName::parse(name).ok()?;
-        self.read_map(|realms| realms.get(&name).cloned())
+    /// The realm called `name`, started if this is its first use; `None` if it does not exist.
+    pub fn get(&self, name: &str) -> Result<Option<RealmHandle>, RealmError> {
+        let Ok(name) = RealmName::parse(name) else {
+            return Ok(None);
+        };
+        match self.read_map(|realms| realms.get(&name).cloned()) {
+            None => Ok(None),
+            Some(Some(handle)) => Ok(Some(handle)),
+            Some(None) => self.activate(&name).map(Some),
+        }
+    }
+
+    /// Whether a realm exists, without starting it.
+    pub fn contains(&self, name: &RealmName) -> bool {
+        self.read_map(|realms| realms.contains_key(name))
+    }
+
+    /// Starts a dormant realm; of two requests racing to start it, one does and both get it.
+    fn activate(&self, name: &RealmName) -> Result<RealmHandle, RealmError> {
+        let mut realms = self.realms.write().map_err(|_| RealmError::Unavailable)?;
+        match realms.get(name) {
+            Some(Some(handle)) => return Ok(handle.clone()),
+            Some(None) => {}
+            None => return Err(RealmError::NotFound(format!("no realm {name}"))),
+        }
+        let handle = self.start(name.clone())?;
+        realms.insert(name.clone(), Some(handle.clone()));
+        log::debug!("realm={name} started");
+        Ok(handle)
     }
 
     /// Names of all realms, sorted.
@@ -87,13 +120,16 @@ impl RealmRegistry {
         document: &RealmDocument,
     ) -> Result<bool, RealmError> {
         let _guard = self.changes.lock().await;
-        if let Some(existing) = self.get(name.as_str()) {
+        if let Some(existing) = self.get(name.as_str())? {
             existing.replace(document).await?;
             return Ok(false);
         }
         // Validate before anything is created, so a bad document leaves no trace.
         parse_document(document)?;
         let handle = self.start(name.clone())?;
+        if let Ok(mut realms) = self.realms.write() {
+            realms.insert(name.clone(), Some(handle.clone()));
+        }
         if let Err(error) = handle.replace(document).await {
             self.forget(&name);
             self.store.drop_realm(name.as_str())?;
@@ -111,7 +147,7 @@ impl RealmRegistry {
             ));
         }
         let _guard = self.changes.lock().await;
-        if self.forget(name).is_none() {
+        if !self.forget(name) {
             return Err(RealmError::NotFound(format!("no realm {name}")));
         }
         self.store.drop_realm(name.as_str())?;
@@ -145,7 +181,7 @@ impl RealmRegistry {
                 .unwrap_or_default();
             let name =
                 RealmName::parse(&stem).map_err(|why| format!("{}: {why}", path.display()))?;
-            if self.get(name.as_str()).is_some() {
+            if self.contains(&name) {
                 continue;
             }
             let text = std::fs::read_to_string(&path)
@@ -163,7 +199,7 @@ impl RealmRegistry {
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             log::info!("realm={name} imported from {}", path.display());
         }
-        if self.get(RealmName::root().as_str()).is_none() {
+        if !self.contains(&RealmName::root()) {
             self.put_realm(RealmName::root(), &RealmDocument::default())
                 .await
                 .map_err(|e| format!("cannot create the root realm: {e}"))?;
@@ -171,6 +207,7 @@ impl RealmRegistry {
         Ok(())
     }
 
+    /// Loads a realm's state from its tree (making keys for a new realm) and starts its actor.
     fn start(&self, name: RealmName) -> Result<RealmHandle, RealmError> {
         let tree = self.store.realm_tree(name.as_str())?;
         let settings: ProviderSettings = tree.get(SETTINGS_KEY)?.unwrap_or_default();
@@ -178,7 +215,10 @@ impl RealmRegistry {
             Some(mut keys) => {
                 // Realms stored before ECDH-ES statements were accepted get their key now.
                 if keys.ensure_ecdh_key()? {
+                    // Flushed before the key is published, so a statement encrypted to it
+                    // can still be opened after a crash.
                     tree.put(KEYS_KEY, &keys)?;
+                    self.store.flush_now()?;
                 }
                 keys
             }
@@ -205,15 +245,15 @@ impl RealmRegistry {
             format!("{}{}", self.public_url, base_path(&name)),
             Arc::clone(&self.fetcher),
         );
-        let handle = RealmHandle::new(name.clone(), addr, tree, shared, context);
-        if let Ok(mut realms) = self.realms.write() {
-            realms.insert(name, handle.clone());
-        }
-        Ok(handle)
+        Ok(RealmHandle::new(name, addr, tree, shared, context))
     }
 
-    fn forget(&self, name: &RealmName) -> Option<RealmHandle> {
-        self.realms.write().ok()?.remove(name)
+    /// Removes a realm from the map; true if it was there.
+    fn forget(&self, name: &RealmName) -> bool {
+        self.realms
+            .write()
+            .map(|mut realms| realms.remove(name).is_some())
+            .unwrap_or(false)
     }
 
     fn pick_arbiter(&self) -> Option<&ArbiterHandle> {
@@ -224,7 +264,7 @@ impl RealmRegistry {
         self.arbiters.get(index)
     }
 
-    fn read_map<T>(&self, f: impl FnOnce(&HashMap<RealmName, RealmHandle>) -> T) -> T {
+    fn read_map<T>(&self, f: impl FnOnce(&HashMap<RealmName, Option<RealmHandle>>) -> T) -> T {
         match self.realms.read() {
             Ok(realms) => f(&realms),
             Err(poisoned) => f(&poisoned.into_inner()),
