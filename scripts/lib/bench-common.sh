@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # (sourced; sets variables its callers read)
 # Shared helpers of scripts/bench.sh, scripts/bench-peer.sh and scripts/bench-scale.sh.
 # Source it from the repository root after `set -euo pipefail`. Nothing here sends traffic
 # anywhere but 127.0.0.1.
@@ -70,19 +71,20 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# now_s: seconds since the epoch with nanoseconds.
-now_s() { date +%s.%N; }
+# now_us: microseconds since the epoch (bash 5's EPOCHREALTIME, no subprocess).
+now_us() { echo "${EPOCHREALTIME/./}"; }
 
 # start_dynreg DATA_DIR [extra server flags...]
 # Starts dynreg pinned to SERVER_CPU on a free port; sets DYNREG_PID, DYNREG_URL and
-# DYNREG_START_SECONDS (launch to first /health answer). Retries on a port taken meanwhile.
+# DYNREG_START_SECONDS (launch to first /health answer, polled every ~10 ms from LOAD_CPU).
+# Retries on a port taken meanwhile.
 start_dynreg() {
   local data=$1
   shift
   local attempt port started
   for attempt in 1 2 3; do
     port=$(free_port)
-    started=$(now_s)
+    started=$(now_us)
     RUST_LOG=$SERVER_LOG taskset -c "$SERVER_CPU" "$DYNREG" --listen "127.0.0.1:$port" \
       --data-dir "$data" --realms-dir "$BENCH_ROOT/realms" --workers "$WORKERS" "$@" \
       >>"$data.log" 2>&1 &
@@ -90,7 +92,7 @@ start_dynreg() {
     BENCH_PIDS+=("$DYNREG_PID")
     DYNREG_URL="http://127.0.0.1:$port"
     if wait_health "$DYNREG_URL" "$DYNREG_PID" "${START_TIMEOUT:-600}"; then
-      DYNREG_START_SECONDS=$(python3 -c "print(f'{$(now_s) - $started:.3f}')")
+      DYNREG_START_SECONDS=$(python3 -c "print(f'{($(now_us) - $started) / 1e6:.3f}')")
       return 0
     fi
     wait "$DYNREG_PID" 2>/dev/null || true
@@ -103,17 +105,14 @@ start_dynreg() {
 # wait_health URL PID TIMEOUT_SECONDS: true once URL/health answers 2xx while PID lives.
 wait_health() {
   local url=$1 pid=$2 timeout=$3
-  local deadline
-  deadline=$(python3 -c "print($(now_s) + $timeout)")
+  local deadline=$(($(now_us) + timeout * 1000000))
   while kill -0 "$pid" 2>/dev/null; do
-    if curl -sf -o /dev/null --max-time 2 "$url/health"; then
+    if taskset -c "$LOAD_CPU" curl -sf -o /dev/null --max-time 2 "$url/health"; then
       # The answer must come from PID, not from another process that took the port.
       ss -Hltnp "sport = :${url##*:}" | grep -q "pid=$pid," && return 0
       return 1
     fi
-    if python3 -c "import sys; sys.exit(0 if $(now_s) > $deadline else 1)"; then
-      return 1
-    fi
+    [ "$(now_us)" -lt "$deadline" ] || return 1
     sleep 0.01
   done
   return 1
@@ -174,26 +173,30 @@ figure() {
   echo "$1: $(fmt "$2" "$decimals") $3"
 }
 
-# ratio NAME X Y TARGET [REFNAME]: prints `name: dynreg X / ref Y = Z× (target ≥ T×: MET|MISSED)`.
+# ratio NAME X Y TARGET [max]: prints `name: dynreg X / ref Y = Z× (target ≥ T×: MET|MISSED)`;
+# with `max`, the target is Z ≤ T.
 ratio() {
   python3 - "$@" <<'EOF'
 import sys
 name, x, y, target = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+at_most = len(sys.argv) > 5 and sys.argv[5] == "max"
 r = x / y if y else float("inf")
 def n(v):
     return f"{v:.0f}" if abs(v) >= 100 else f"{v:.3g}"
-verdict = "MET" if r >= target else "MISSED"
-print(f"{name}: dynreg {n(x)} / ref {n(y)} = {r:.2f}× (target ≥ {target:g}×: {verdict})")
+verdict = "MET" if (r <= target if at_most else r >= target) else "MISSED"
+sign = "≤" if at_most else "≥"
+print(f"{name}: dynreg {n(x)} / ref {n(y)} = {r:.2f}× (target {sign} {target:g}×: {verdict})")
 EOF
 }
 
-# limit NAME VALUE UNIT MAX: prints `name: value unit (target ≤ MAX unit: MET|MISSED)`.
+# limit NAME VALUE UNIT MAX [NOTE]: prints `name: value unit (target < MAX unit: MET|MISSED)`.
 limit() {
   python3 - "$@" <<'EOF'
 import sys
 name, v, unit, mx = sys.argv[1], float(sys.argv[2]), sys.argv[3], float(sys.argv[4])
-verdict = "MET" if v <= mx else "MISSED"
-print(f"{name}: {v:.2f} {unit} (target ≤ {mx:g} {unit}: {verdict})")
+note = f"{sys.argv[5]}; " if len(sys.argv) > 5 else ""
+verdict = "MET" if v < mx else "MISSED"
+print(f"{name}: {v:.2f} {unit} ({note}target < {mx:g} {unit}: {verdict})")
 EOF
 }
 
