@@ -2,7 +2,7 @@
 # dynreg against the reference peer, node-oidc-provider 9, on the same core budget and with
 # the same load tool and workload.
 #
-# Usage: scripts/bench-peer.sh       (about 3 minutes with the defaults)
+# Usage: scripts/bench-peer.sh       (about 4 minutes with the defaults)
 #        DURATION=2 WARMUP=1 RUNS=1 scripts/bench-peer.sh     (smoke test)
 #
 # Installs npm `oidc-provider@9` into target/bench-peer (skipped when present) and runs it
