@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# Scale scenarios of dynreg: a realm with CLIENTS clients vs an empty realm, and a server with
+# REALMS realms (start-up time, idle RSS, first request to a cold realm). One realm vs 100
+# realms is in scripts/bench.sh (SCENARIOS=realms).
+#
+# Usage: scripts/bench-scale.sh      (1,000,000 clients; as many realms as fit REALM_BUDGET)
+#        DURATION=2 WARMUP=1 RUNS=1 CLIENTS=20000 REALMS=200 scripts/bench-scale.sh   (smoke)
+#        SCENARIOS=realms REALMS=100000 scripts/bench-scale.sh    (the full 100,000 realms)
+#
+# Server pinned to SERVER_CPU (`taskset -c 0`, --workers WORKERS), load on LOAD_CPU, fresh
+# temporary data directories, release build (`cargo build --release`), figures are medians of
+# RUNS runs of DURATION s after a WARMUP-s warm-up, throughput = requests / DURATION.
+#
+# clients (figure prefix empty_ / big_):
+#   1. realms `empty` and `big` are created (open registration); SAMPLE (1000) clients are
+#      registered in each and their URIs + tokens kept;
+#   2. `empty`: read and register throughput and p99 with `dynreg load` (CONNECTIONS),
+#      and `read_sample`: wrk reading random clients of the sample (old clients, not only the
+#      ones the load tool just registered, which are likely to be cached);
+#   3. prefill: `dynreg load --requests CLIENTS -c 64 --mix register=1` into `big` (durable,
+#      as any registration); the first PREFILL_PROBE (20000) give the rate and a projection;
+#   4. `big`: the same figures. Targets: throughput ≥ 0.8× empty, read p99 ≤ 2× empty.
+# realms (figure prefix realms_):
+#   1. a fresh server is restarted once with only the imported realms: baseline start-up/RSS;
+#   2. REALM_PROBE (200) realms are created through `PUT /admin/realms/r-N` (REALM_CONCURRENCY
+#      connections) to measure the creation rate; the projected time for 100,000 is printed;
+#   3. more realms up to REALMS (default: 100000 if the projection fits REALM_BUDGET seconds,
+#      else what fits, said clearly in the output);
+#   4. restart: start-up time (launch to first /health 2xx), idle RSS (VmRSS 2 s after), data
+#      size, and the first GET discovery and first POST registration to COLD_SAMPLES realms
+#      untouched since the start (median and max), with a second (warm) request for contrast;
+#      linear projections to 100,000 realms when fewer were made. Targets: start-up < 3 s,
+#      idle RSS < 1 GiB, first request to a cold realm < 10 ms.
+#
+# Knobs: SCENARIOS ("clients realms"), CLIENTS (1000000), PREFILL_PROBE (20000),
+#        PREFILL_CONNECTIONS (64), SAMPLE (1000), REALMS (auto), REALM_PROBE (200),
+#        REALM_BUDGET (600 s), REALM_CONCURRENCY (4), COLD_SAMPLES (20), DURATION (10),
+#        WARMUP (3), RUNS (3), CONNECTIONS (32), WORKERS (1), SERVER_CPU (0), LOAD_CPU (1),
+#        SERVER_LOG (warn), CARGO_TARGET_DIR.
+# Needs: cargo, python3, curl, taskset, ss, wrk (installed with apt-get if missing); disk for
+# the data under TMPDIR (sled took 113 MiB for 21,000 clients: plan ~5 GiB for 1,000,000).
+# Takes roughly 10 min for the clients part (prefill time is printed after PREFILL_PROBE) and
+# REALM_BUDGET + 2 min for the realms part. Only 127.0.0.1 is contacted.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/bench-common.sh
+source scripts/lib/bench-common.sh
+
+SCENARIOS=${SCENARIOS:-clients realms}
+CLIENTS=${CLIENTS:-1000000}
+PREFILL_PROBE=${PREFILL_PROBE:-20000}
+PREFILL_CONNECTIONS=${PREFILL_CONNECTIONS:-64}
+SAMPLE=${SAMPLE:-1000}
+REALM_PROBE=${REALM_PROBE:-200}
+REALM_BUDGET=${REALM_BUDGET:-600}
+REALM_CONCURRENCY=${REALM_CONCURRENCY:-4}
+COLD_SAMPLES=${COLD_SAMPLES:-20}
+FULL_REALMS=100000
+want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
+helper() { taskset -c "$LOAD_CPU" python3 scripts/lib/bench_scale.py "$@"; }
+realm_base() { echo "$DYNREG_URL/am/oauth2/realms/root/realms/$1"; }
+# calc EXPR: python arithmetic.
+calc() { python3 -c "print($1)"; }
+
+need_wrk
+bench_build --bin dynreg
+log "duration ${DURATION}s, warm-up ${WARMUP}s, $RUNS run(s), medians, $CONNECTIONS connections"
+
+# put_realm NAME: creates a realm with open registration.
+put_realm() {
+  curl -sf -o /dev/null -X PUT -H "Authorization: Bearer $(cat "$data/admin-token")" \
+    -H 'Content-Type: application/json' \
+    --data '{"oauth2_provider": {"allow_open_dynamic_registration": true}}' \
+    "$DYNREG_URL/admin/realms/$1"
+}
+
+# realm_figures PREFIX REALM: read, register (load tool) and read_sample (wrk) figures;
+# sets FIG_<name> variables.
+realm_figures() {
+  local prefix=$1 realm=$2
+  local load=(--base-url "$DYNREG_URL" --realm "$realm" -c "$CONNECTIONS")
+  measure_load "${prefix}_read" read "${load[@]}" --mix read=1
+  FIG_read=$MEDIAN_RPS FIG_read_p99=$MEDIAN_P99
+  figure "${prefix}_read" "$FIG_read" req/s
+  figure "${prefix}_read_p99" "$FIG_read_p99" ms 2
+  WRK_SAMPLE="$BENCH_TMP/sample-$realm" measure_wrk "${prefix}_read_sample" "$DYNREG_URL" \
+    -s scripts/lib/wrk-sample.lua
+  FIG_sample=$MEDIAN_RPS FIG_sample_p99=$MEDIAN_P99
+  figure "${prefix}_read_sample" "$FIG_sample" req/s
+  figure "${prefix}_read_sample_p99" "$FIG_sample_p99" ms 2
+  measure_load "${prefix}_register" register "${load[@]}" --mix register=1
+  FIG_register=$MEDIAN_RPS FIG_register_p99=$MEDIAN_P99
+  figure "${prefix}_register" "$FIG_register" req/s
+  figure "${prefix}_register_p99" "$FIG_register_p99" ms 2
+}
+
+if want clients; then
+  data="$BENCH_TMP/clients"
+  start_dynreg "$data"
+  log "clients: dynreg $DYNREG_URL pid $DYNREG_PID"
+  for realm in empty big; do
+    put_realm "$realm"
+    helper register-sample "$(realm_base "$realm")/register" "$SAMPLE" "$BENCH_TMP/sample-$realm"
+  done
+  realm_figures empty empty
+  e_read=$FIG_read e_read_p99=$FIG_read_p99 e_sample=$FIG_sample e_sample_p99=$FIG_sample_p99
+  e_register=$FIG_register
+
+  probe=$((PREFILL_PROBE < CLIENTS ? PREFILL_PROBE : CLIENTS))
+  prefill=(--base-url "$DYNREG_URL" --realm big -c "$PREFILL_CONNECTIONS" --mix register=1)
+  t0=$(now_us)
+  run_load "$BENCH_TMP/prefill-probe.json" "${prefill[@]}" --requests "$probe"
+  t1=$(now_us)
+  rate=$(calc "$probe / (($t1 - $t0) / 1e6)")
+  figure prefill_rate "$rate" clients/s
+  figure prefill_projected "$(calc "$CLIENTS / $rate")" "s for $CLIENTS clients"
+  if [ "$CLIENTS" -gt "$probe" ]; then
+    log "prefilling $((CLIENTS - probe)) more clients into realm big (about $(fmt "$(calc "($CLIENTS - $probe) / $rate")" 0) s)"
+    run_load "$BENCH_TMP/prefill.json" "${prefill[@]}" --requests "$((CLIENTS - probe))"
+  fi
+  t2=$(now_us)
+  errors=$(python3 -c 'import json,sys; print(sum(json.load(open(p))["operations"]["register"]["errors"] for p in sys.argv[1:]))' \
+    "$BENCH_TMP"/prefill*.json)
+  [ "$errors" = 0 ] || { echo "prefill: $errors failed registrations" >&2; exit 1; }
+  figure prefill_clients "$((CLIENTS + SAMPLE))" clients
+  figure prefill_seconds "$(calc "($t2 - $t0) / 1e6")" s 1
+  figure prefill_data_size "$(calc "$(du -sk "$data" | cut -f1) / 1024")" MiB 1
+
+  realm_figures big big
+  ratio register_big_vs_empty "$FIG_register" "$e_register" 0.8
+  ratio read_big_vs_empty "$FIG_read" "$e_read" 0.8
+  ratio read_p99_big_vs_empty "$FIG_read_p99" "$e_read_p99" 2 max
+  ratio read_sample_big_vs_empty "$FIG_sample" "$e_sample" 0.8
+  ratio read_sample_p99_big_vs_empty "$FIG_sample_p99" "$e_sample_p99" 2 max
+  stop_pid "$DYNREG_PID"
+  rm -rf "$data"
+fi
+
+# restart_measure PREFIX: restarts dynreg on $data; prints start-up time, idle RSS, data size.
+restart_measure() {
+  stop_pid "$DYNREG_PID"
+  start_dynreg "$data"
+  START=$DYNREG_START_SECONDS
+  sleep 2
+  RSS=$(rss_kib "$DYNREG_PID")
+  figure "$1_startup" "$START" s 3
+  figure "$1_idle_rss" "$(calc "$RSS / 1024")" MiB 1
+  figure "$1_data_size" "$(calc "$(du -sk "$data" | cut -f1) / 1024")" MiB 1
+}
+
+if want realms; then
+  data="$BENCH_TMP/realms"
+  start_dynreg "$data"
+  log "realms: dynreg $DYNREG_URL pid $DYNREG_PID"
+  restart_measure realms_base
+  base_start=$START base_rss=$RSS
+
+  probe=$REALM_PROBE
+  if [ -n "${REALMS:-}" ] && [ "$REALMS" -lt "$probe" ]; then probe=$REALMS; fi
+  out=$(helper create-realms "$DYNREG_URL" "$data/admin-token" 0 "$probe" "$REALM_CONCURRENCY")
+  rate=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["created"] / d["seconds"])' "$out")
+  projected=$(calc "$FULL_REALMS / $rate")
+  figure realms_create_rate "$rate" realms/s 1
+  figure realms_create_projected "$projected" "s for $FULL_REALMS realms"
+  if [ -z "${REALMS:-}" ]; then
+    REALMS=$(calc "max($probe, min($FULL_REALMS, int($rate * $REALM_BUDGET) // 100 * 100))")
+  fi
+  if [ "$REALMS" -lt "$FULL_REALMS" ]; then
+    echo "realms_note: the full $FULL_REALMS realms were NOT run: $REALMS made instead;" \
+      "creation runs at $(fmt "$rate" 1) realms/s (a key pair generated per realm), so" \
+      "$FULL_REALMS would take $(fmt "$projected" 0) s (budget REALM_BUDGET=$REALM_BUDGET s;" \
+      "set REALMS=$FULL_REALMS to run it anyway). Figures at $FULL_REALMS are linear projections."
+  fi
+  if [ "$REALMS" -gt "$probe" ]; then
+    log "creating $((REALMS - probe)) more realms (about $(fmt "$(calc "($REALMS - $probe) / $rate")" 0) s)"
+    helper create-realms "$DYNREG_URL" "$data/admin-token" "$probe" "$((REALMS - probe))" \
+      "$REALM_CONCURRENCY" >/dev/null
+  fi
+  figure realms_count "$REALMS" realms
+
+  restart_measure realms
+  # Per-realm costs over the baseline, projected linearly to FULL_REALMS.
+  if [ "$REALMS" -lt "$FULL_REALMS" ]; then
+    limit realms_startup_projected "$(calc "$base_start + ($START - $base_start) * $FULL_REALMS / $REALMS")" s 3 \
+      "linear from $REALMS realms"
+    limit realms_idle_rss_projected "$(calc "($base_rss + ($RSS - $base_rss) * $FULL_REALMS / $REALMS) / 1024")" MiB 1024 \
+      "linear from $REALMS realms"
+  else
+    limit realms_startup "$START" s 3
+    limit realms_idle_rss "$(calc "$RSS / 1024")" MiB 1024
+  fi
+  figure realms_rss_per_realm "$(calc "max($RSS - $base_rss, 0) / $REALMS")" KiB 1
+
+  # First requests to realms nobody touched since the restart, spread over the range.
+  cold_get=() cold_post=() warm_get=()
+  for i in $(seq 0 $((COLD_SAMPLES - 1))); do
+    realm="r-$(((i * REALMS) / COLD_SAMPLES + (REALMS / COLD_SAMPLES) / 2))"
+    discovery="$(realm_base "$realm")/.well-known/openid-configuration"
+    cold_get+=("$(helper first-request GET "$discovery")")
+    warm_get+=("$(helper first-request GET "$discovery")")
+    realm="r-$(((i * REALMS) / COLD_SAMPLES + (REALMS / COLD_SAMPLES) / 2 + 1))"
+    cold_post+=("$(helper first-request POST "$(realm_base "$realm")/register")")
+  done
+  maxof() { python3 -c 'import sys; print(max(float(v) for v in sys.argv[1:]))' "$@"; }
+  limit realms_cold_discovery_median "$(median "${cold_get[@]}")" ms 10
+  limit realms_cold_discovery_max "$(maxof "${cold_get[@]}")" ms 10
+  figure realms_warm_discovery_median "$(median "${warm_get[@]}")" ms 2
+  limit realms_cold_register_median "$(median "${cold_post[@]}")" ms 10
+  limit realms_cold_register_max "$(maxof "${cold_post[@]}")" ms 10
+  stop_pid "$DYNREG_PID"
+fi

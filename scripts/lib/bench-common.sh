@@ -1,0 +1,278 @@
+# shellcheck shell=bash disable=SC2034  # (sourced; sets variables its callers read)
+# Shared helpers of scripts/bench.sh, scripts/bench-peer.sh and scripts/bench-scale.sh.
+# Source it from the repository root after `set -euo pipefail`. Nothing here sends traffic
+# anywhere but 127.0.0.1.
+#
+# Common knobs (environment):
+#   DURATION=10      seconds of each measured run
+#   WARMUP=3         seconds of the warm-up run before each scenario (0: none)
+#   RUNS=3           measured runs per figure; the figure is their median
+#   CONNECTIONS=32   concurrent connections of the throughput scenarios
+#   WORKERS=1        dynreg --workers (HTTP worker threads) on the one pinned core
+#   SERVER_CPU=0     core the server under test is pinned to (taskset -c)
+#   LOAD_CPU=1       core the load generator is pinned to
+#   SERVER_LOG=warn  RUST_LOG of the server (info logs one line per request)
+#   CARGO_TARGET_DIR is honoured when building.
+
+BENCH_ROOT=$(pwd)
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-3}
+RUNS=${RUNS:-3}
+CONNECTIONS=${CONNECTIONS:-32}
+WORKERS=${WORKERS:-1}
+SERVER_CPU=${SERVER_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
+SERVER_LOG=${SERVER_LOG:-warn}
+TARGET_DIR=${CARGO_TARGET_DIR:-$BENCH_ROOT/target}
+
+# Scratch space: binaries are copied here after the build so a concurrent rebuild of the
+# shared target directory cannot swap them during the run.
+BENCH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/dynreg-bench.XXXXXX")
+BENCH_PIDS=()
+
+bench_cleanup() {
+  local pid
+  for pid in "${BENCH_PIDS[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+    fi
+  done
+  for pid in "${BENCH_PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$BENCH_TMP"
+}
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { echo "# $*" >&2; }
+
+# Builds the release binaries named as cargo arguments (e.g. --bin dynreg --example fixed_body)
+# and copies them into $BENCH_TMP/bin.
+bench_build() {
+  log "building release: cargo build --release $*"
+  cargo build --release --quiet "$@" >&2
+  mkdir -p "$BENCH_TMP/bin"
+  cp "$TARGET_DIR/release/dynreg" "$BENCH_TMP/bin/dynreg"
+  if [ -x "$TARGET_DIR/release/examples/fixed_body" ] && [[ " $* " == *" fixed_body "* ]]; then
+    cp "$TARGET_DIR/release/examples/fixed_body" "$BENCH_TMP/bin/fixed_body"
+  fi
+  DYNREG="$BENCH_TMP/bin/dynreg"
+}
+
+need_wrk() {
+  if ! command -v wrk >/dev/null; then
+    log "installing wrk"
+    apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+  fi
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# now_us: microseconds since the epoch (bash 5's EPOCHREALTIME, no subprocess).
+now_us() { echo "${EPOCHREALTIME/./}"; }
+
+# start_dynreg DATA_DIR [extra server flags...]
+# Starts dynreg pinned to SERVER_CPU on a free port; sets DYNREG_PID, DYNREG_URL and
+# DYNREG_START_SECONDS (launch to first /health answer, polled every ~10 ms from LOAD_CPU).
+# Retries on a port taken meanwhile.
+start_dynreg() {
+  local data=$1
+  shift
+  local attempt port started
+  for attempt in 1 2 3; do
+    port=$(free_port)
+    started=$(now_us)
+    RUST_LOG=$SERVER_LOG taskset -c "$SERVER_CPU" "$DYNREG" --listen "127.0.0.1:$port" \
+      --data-dir "$data" --realms-dir "$BENCH_ROOT/realms" --workers "$WORKERS" "$@" \
+      >>"$data.log" 2>&1 &
+    DYNREG_PID=$!
+    BENCH_PIDS+=("$DYNREG_PID")
+    DYNREG_URL="http://127.0.0.1:$port"
+    if wait_health "$DYNREG_URL" "$DYNREG_PID" "${START_TIMEOUT:-600}"; then
+      DYNREG_START_SECONDS=$(python3 -c "print(f'{($(now_us) - $started) / 1e6:.3f}')")
+      return 0
+    fi
+    wait "$DYNREG_PID" 2>/dev/null || true
+    log "dynreg did not come up on port $port (attempt $attempt); log: $(tail -n 3 "$data.log")"
+  done
+  echo "cannot start dynreg" >&2
+  exit 1
+}
+
+# wait_health URL PID TIMEOUT_SECONDS: true once URL/health answers 2xx while PID lives.
+wait_health() {
+  local url=$1 pid=$2 timeout=$3
+  local deadline=$(($(now_us) + timeout * 1000000))
+  while kill -0 "$pid" 2>/dev/null; do
+    if taskset -c "$LOAD_CPU" curl -sf -o /dev/null --max-time 2 "$url/health"; then
+      # The answer must come from PID, not from another process that took the port.
+      ss -Hltnp "sport = :${url##*:}" | grep -q "pid=$pid," && return 0
+      return 1
+    fi
+    [ "$(now_us)" -lt "$deadline" ] || return 1
+    sleep 0.01
+  done
+  return 1
+}
+
+# stop_pid PID: SIGTERM and wait (the server flushes on SIGTERM).
+stop_pid() {
+  kill -TERM "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+# rss_kib PID: resident set size from /proc/PID/status.
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# run_load OUT_JSON [dynreg load flags...]: one run of the load tool pinned to LOAD_CPU.
+run_load() {
+  local out=$1
+  shift
+  taskset -c "$LOAD_CPU" "$DYNREG" load --json --quiet "$@" >"$out" 2>"$out.err" || {
+    echo "dynreg load failed: $(cat "$out.err")" >&2
+    return 1
+  }
+}
+
+# figure_of JSON OP FIELD SECONDS: one figure of a load summary.
+#   FIELD rps: requests of OP / SECONDS (every connection measures exactly --duration seconds
+#              after its own preparation, so this is the rate over the measured window; the
+#              tool's own requests_per_second also divides by set-up and shutdown time).
+#   FIELD p50|p90|p99|p99.9|max: latency in ms.  FIELD errors: non-2xx + transport errors.
+figure_of() {
+  python3 - "$@" <<'EOF'
+import json, sys
+path, op, field, seconds = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+ops = json.load(open(path))["operations"]
+o = ops.get(op)
+if o is None:
+    sys.exit(f"no {op} operation in {path}: {ops}")
+if field == "rps":
+    print(o["requests"] / seconds)
+elif field == "errors":
+    print(o["errors"])
+else:
+    print(o["latency_ms"][field])
+EOF
+}
+
+# median VALUES...
+median() {
+  python3 -c 'import statistics,sys; print(statistics.median(float(v) for v in sys.argv[1:]))' "$@"
+}
+
+# fmt VALUE DECIMALS
+fmt() { python3 -c "print(f'{float(\"$1\"):.${2}f}')"; }
+
+# figure NAME VALUE UNIT [DECIMALS]: prints `name: value unit`.
+figure() {
+  local decimals=${4:-0}
+  echo "$1: $(fmt "$2" "$decimals") $3"
+}
+
+# ratio NAME X Y TARGET [max]: prints `name: dynreg X / ref Y = Z× (target ≥ T×: MET|MISSED)`;
+# with `max`, the target is Z ≤ T.
+ratio() {
+  python3 - "$@" <<'EOF'
+import sys
+name, x, y, target = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+at_most = len(sys.argv) > 5 and sys.argv[5] == "max"
+r = x / y if y else float("inf")
+def n(v):
+    return f"{v:.0f}" if abs(v) >= 100 else f"{v:.3g}"
+verdict = "MET" if (r <= target if at_most else r >= target) else "MISSED"
+sign = "≤" if at_most else "≥"
+print(f"{name}: dynreg {n(x)} / ref {n(y)} = {r:.2f}× (target {sign} {target:g}×: {verdict})")
+EOF
+}
+
+# limit NAME VALUE UNIT MAX [NOTE]: prints `name: value unit (target < MAX unit: MET|MISSED)`.
+limit() {
+  python3 - "$@" <<'EOF'
+import sys
+name, v, unit, mx = sys.argv[1], float(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+note = f"{sys.argv[5]}; " if len(sys.argv) > 5 else ""
+verdict = "MET" if v < mx else "MISSED"
+print(f"{name}: {v:.2f} {unit} ({note}target < {mx:g} {unit}: {verdict})")
+EOF
+}
+
+# cpu_ticks PID: user + system CPU time of a process, in clock ticks (getconf CLK_TCK per second).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# measure_load TAG OP [dynreg load flags...]
+# Warm-up run (WARMUP s), then RUNS runs of DURATION s; sets MEDIAN_RPS and MEDIAN_P99 (ms)
+# to the medians over the runs. If MEASURE_PID is set, also MEDIAN_PER_CPU: requests per
+# CPU-second that process used during the run (includes the run's set-up requests), a figure
+# that other load on the server's core does not change much. Stops the script if a run saw
+# errors.
+measure_load() {
+  local tag=$1 op=$2
+  shift 2
+  local out="$BENCH_TMP/$tag"
+  if [ "$WARMUP" != 0 ]; then
+    run_load "$out.warmup.json" --duration "$WARMUP" "$@"
+  fi
+  local rates=() p99s=() per_cpu=() i errors c0 c1
+  for i in $(seq 1 "$RUNS"); do
+    c0=$(cpu_ticks "${MEASURE_PID:-self}")
+    run_load "$out.$i.json" --duration "$DURATION" "$@"
+    c1=$(cpu_ticks "${MEASURE_PID:-self}")
+    errors=$(figure_of "$out.$i.json" "$op" errors "$DURATION")
+    if [ "$errors" != 0 ]; then
+      echo "$tag run $i: $errors failed requests: $(cat "$out.$i.json")" >&2
+      exit 1
+    fi
+    rates+=("$(figure_of "$out.$i.json" "$op" rps "$DURATION")")
+    p99s+=("$(figure_of "$out.$i.json" "$op" p99 "$DURATION")")
+    per_cpu+=("$(python3 -c "print($(figure_of "$out.$i.json" "$op" rps 1) / max($c1 - $c0, 1) * $(getconf CLK_TCK))")")
+    log "$tag run $i: $(fmt "${rates[-1]}" 0) req/s, p99 $(fmt "${p99s[-1]}" 2) ms"
+  done
+  MEDIAN_RPS=$(median "${rates[@]}")
+  MEDIAN_P99=$(median "${p99s[@]}")
+  MEDIAN_PER_CPU=$(median "${per_cpu[@]}")
+}
+
+# measure_wrk TAG URL [wrk flags...]: warm-up + RUNS runs of wrk pinned to LOAD_CPU;
+# sets MEDIAN_RPS and MEDIAN_P99 (ms).
+measure_wrk() {
+  local tag=$1 url=$2
+  shift 2
+  local out="$BENCH_TMP/$tag"
+  if [ "$WARMUP" != 0 ]; then
+    taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" "$@" "$url" >"$out.warmup.txt"
+  fi
+  local rates=() p99s=() i
+  for i in $(seq 1 "$RUNS"); do
+    taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$url" >"$out.$i.txt"
+    if grep -q "Non-2xx" "$out.$i.txt"; then
+      echo "$tag run $i: non-2xx answers: $(cat "$out.$i.txt")" >&2
+      exit 1
+    fi
+    rates+=("$(awk '/^Requests\/sec:/ {print $2}' "$out.$i.txt")")
+    p99s+=("$(python3 - "$out.$i.txt" <<'EOF'
+import re, sys
+for line in open(sys.argv[1]):
+    m = re.match(r"\s+99%\s+([\d.]+)(us|ms|s)\s*$", line)
+    if m:
+        v, u = float(m.group(1)), m.group(2)
+        print(v / 1000 if u == "us" else v * 1000 if u == "s" else v)
+        break
+EOF
+)")
+    log "$tag run $i: $(fmt "${rates[-1]}" 0) req/s, p99 $(fmt "${p99s[-1]}" 2) ms"
+  done
+  MEDIAN_RPS=$(median "${rates[@]}")
+  MEDIAN_P99=$(median "${p99s[@]}")
+}
+
+# register_one BASE_REGISTRATION_ENDPOINT: registers one client with the load tool's default
+# body; prints "registration_client_uri registration_access_token".
+register_one() {
+  curl -sf -H 'Content-Type: application/json' \
+    --data '{"redirect_uris":["https://client.example.com/callback"],"client_name":"load","grant_types":["authorization_code","client_credentials"]}' \
+    "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["registration_client_uri"], d["registration_access_token"])'
+}

@@ -1,0 +1,130 @@
+"""Helpers of scripts/bench-scale.sh (standard library only; talks to 127.0.0.1 only).
+
+  create-realms BASE_URL ADMIN_TOKEN_FILE FIRST COUNT CONCURRENCY
+      PUT /admin/realms/r-FIRST .. r-(FIRST+COUNT-1) with open registration, CONCURRENCY
+      keep-alive connections; prints {"created": n, "seconds": s} as JSON.
+  register-sample REGISTRATION_ENDPOINT COUNT OUT_FILE
+      registers COUNT clients (the load tool's default body) and writes one line per client:
+      "<path?query of registration_client_uri> <registration access token>".
+  first-request GET|POST URL
+      one request on a fresh connection (POST: a registration with the default body); prints
+      the latency in ms, from connect to the last byte of the answer.
+"""
+
+import http.client
+import json
+import sys
+import threading
+import time
+from urllib.parse import urlsplit
+
+BODY = json.dumps(
+    {
+        "redirect_uris": ["https://client.example.com/callback"],
+        "client_name": "load",
+        "grant_types": ["authorization_code", "client_credentials"],
+    },
+    separators=(",", ":"),
+).encode()
+
+
+def connection(base_url):
+    parts = urlsplit(base_url)
+    if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        sys.exit(f"refusing to contact {parts.hostname}: loopback only")
+    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+
+
+def create_realms(base_url, token_file, first, count, concurrency):
+    token = open(token_file).read().strip()
+    document = json.dumps({"oauth2_provider": {"allow_open_dynamic_registration": True}})
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    lock = threading.Lock()
+    state = {"next": first, "done": 0, "error": None}
+    end = first + count
+    started = time.monotonic()
+
+    def worker():
+        conn = connection(base_url)
+        while True:
+            with lock:
+                if state["error"] or state["next"] >= end:
+                    return
+                index = state["next"]
+                state["next"] += 1
+            conn.request("PUT", f"/admin/realms/r-{index}", body=document, headers=headers)
+            response = conn.getresponse()
+            answer = response.read()
+            with lock:
+                if response.status not in (200, 201):
+                    state["error"] = f"r-{index}: {response.status} {answer[:200]!r}"
+                    return
+                state["done"] += 1
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    last = started
+    while any(thread.is_alive() for thread in threads):
+        time.sleep(0.2)
+        if time.monotonic() - last >= 10:
+            last = time.monotonic()
+            done = state["done"]
+            print(
+                f"# realms: {done}/{count} in {last - started:.0f}s"
+                f" ({done / (last - started):.1f}/s)",
+                file=sys.stderr,
+            )
+    for thread in threads:
+        thread.join()
+    if state["error"]:
+        sys.exit(f"creating realms failed: {state['error']}")
+    print(json.dumps({"created": state["done"], "seconds": time.monotonic() - started}))
+
+
+def register_sample(endpoint, count, out_file):
+    parts = urlsplit(endpoint)
+    conn = connection(endpoint)
+    lines = []
+    for _ in range(count):
+        conn.request("POST", parts.path, body=BODY, headers={"Content-Type": "application/json"})
+        response = conn.getresponse()
+        answer = response.read()
+        if response.status != 201:
+            sys.exit(f"registration failed: {response.status} {answer[:300]!r}")
+        data = json.loads(answer)
+        uri = urlsplit(data["registration_client_uri"])
+        lines.append(f"{uri.path}?{uri.query} {data['registration_access_token']}\n")
+    with open(out_file, "w") as out:
+        out.writelines(lines)
+
+
+def first_request(method, url):
+    parts = urlsplit(url)
+    target = f"{parts.path}?{parts.query}" if parts.query else parts.path
+    body, headers = (BODY, {"Content-Type": "application/json"}) if method == "POST" else (None, {})
+    started = time.perf_counter()
+    conn = connection(url)
+    conn.request(method, target, body=body, headers=headers)
+    response = conn.getresponse()
+    response.read()
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status not in (200, 201):
+        sys.exit(f"{method} {url}: {response.status}")
+    print(f"{elapsed:.3f}")
+
+
+def main(argv):
+    command, args = argv[1], argv[2:]
+    if command == "create-realms":
+        create_realms(args[0], args[1], int(args[2]), int(args[3]), int(args[4]))
+    elif command == "register-sample":
+        register_sample(args[0], int(args[1]), args[2])
+    elif command == "first-request":
+        first_request(args[0], args[1])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
