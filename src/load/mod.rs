@@ -2,8 +2,9 @@
 //!
 //! It is a plain HTTP client of the public and admin APIs (it uses none of the server's
 //! modules), so it can be pointed at any deployment, and at other RFC 7591/7592 servers through
-//! explicit endpoint URLs. Each connection is a loop on one of `--threads` client threads; with
-//! `--rate` the loops send on a fixed schedule and latency counts from the scheduled time, so a
+//! explicit endpoint URLs. Each connection is a loop on one of `--threads` client threads.
+//! Connections first register the clients they will read or update, then start measuring
+//! together; requests rotate over the realms. With `--rate` the loops send on a fixed schedule and latency counts from the scheduled time, so a
 //! stalled server cannot hide its stall (no coordinated omission).
 
 mod options;
@@ -38,9 +39,7 @@ pub fn run(options: LoadOptions) -> Result<(), String> {
                 for connection in connections {
                     let worker = Worker::new(Arc::clone(&plan), connection, &options);
                     let progress = Arc::clone(&progress);
-                    tasks.push(actix_rt::spawn(async move {
-                        worker.run(started, &progress).await
-                    }));
+                    tasks.push(actix_rt::spawn(async move { worker.run(&progress).await }));
                 }
                 let mut stats = Stats::default();
                 for task in tasks {
@@ -64,7 +63,9 @@ pub fn run(options: LoadOptions) -> Result<(), String> {
     }
     progress.stop();
     let _ = ticker.join();
-    let report = Report::new(stats, started.elapsed().max(Duration::from_millis(1)));
+    let since = plan.measuring_since.get().copied().unwrap_or(started);
+    let elapsed = stats.window(since).max(Duration::from_millis(1));
+    let report = Report::new(stats, elapsed);
     if options.json {
         println!("{}", report.to_json());
     } else {

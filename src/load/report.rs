@@ -87,9 +87,22 @@ fn unreachable_histogram() -> Histogram<u64> {
 #[derive(Default)]
 pub struct Stats {
     operations: BTreeMap<&'static str, OperationStats>,
+    /// When the last connection stopped sending.
+    finished: Option<Instant>,
 }
 
 impl Stats {
+    pub fn finished_at(&mut self, at: Instant) {
+        self.finished = self.finished.max(Some(at));
+    }
+
+    /// The measured window: from `since` to the last connection's end.
+    pub fn window(&self, since: Instant) -> Duration {
+        self.finished
+            .map(|end| end.saturating_duration_since(since))
+            .unwrap_or_default()
+    }
+
     pub fn record(
         &mut self,
         operation: &'static str,
@@ -111,6 +124,7 @@ impl Stats {
     }
 
     pub fn merge(&mut self, other: Stats) {
+        self.finished = self.finished.max(other.finished);
         for (name, theirs) in other.operations {
             let ours = self
                 .operations

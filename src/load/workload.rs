@@ -68,6 +68,10 @@ struct Target {
 /// Everything the connection loops share.
 pub struct Plan {
     targets: Vec<Target>,
+    /// Every connection waits here after its preparation, so measuring starts together.
+    gate: tokio::sync::Barrier,
+    /// When measuring started: set by the first connection through the gate.
+    pub measuring_since: std::sync::OnceLock<Instant>,
     mix: Vec<(Operation, u32)>,
     body: bytes::Bytes,
     deadline: Option<Duration>,
@@ -135,6 +139,8 @@ impl Plan {
         }
         Ok(Self {
             targets,
+            gate: tokio::sync::Barrier::new(options.connections.max(1)),
+            measuring_since: std::sync::OnceLock::new(),
             mix,
             body: serde_json::to_vec(&body).map_err(|e| e.to_string())?.into(),
             deadline: match options.requests {
@@ -213,18 +219,12 @@ impl Worker {
         }
     }
 
-    pub async fn run(mut self, started: Instant, progress: &Progress) -> Result<Stats, String> {
-        if self
-            .plan
-            .mix
-            .iter()
-            .any(|(op, _)| op.needs_prepared_clients())
-        {
-            while self.managed.len() < self.prepared {
-                self.register_managed().await?;
-            }
-        }
-        let run_started = Instant::now().max(started);
+    pub async fn run(mut self, progress: &Progress) -> Result<Stats, String> {
+        let prepared = self.prepare().await;
+        // Wait for every connection even after a failure, so the others are not stuck.
+        self.plan.gate.wait().await;
+        prepared?;
+        let run_started = *self.plan.measuring_since.get_or_init(Instant::now);
         let mut stats = Stats::default();
         let mut sent: u32 = 0;
         loop {
@@ -249,11 +249,30 @@ impl Worker {
             }
             sent = sent.saturating_add(1);
             let operation = self.pick();
+            // Spread requests over every realm, whatever the number of connections.
+            self.target = (self.target + 1) % self.plan.targets.len().max(1);
             let outcome = self.perform(operation).await;
             stats.record(operation.name(), scheduled.elapsed(), outcome);
             progress.tick();
         }
+        stats.finished_at(Instant::now());
         Ok(stats)
+    }
+
+    /// Registers the clients that read, update and delete work on, over every realm.
+    async fn prepare(&mut self) -> Result<(), String> {
+        if self
+            .plan
+            .mix
+            .iter()
+            .any(|(op, _)| op.needs_prepared_clients())
+        {
+            while self.managed.len() < self.prepared {
+                self.register_managed().await?;
+                self.target = (self.target + 1) % self.plan.targets.len().max(1);
+            }
+        }
+        Ok(())
     }
 
     fn pick(&mut self) -> Operation {

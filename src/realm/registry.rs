@@ -94,7 +94,7 @@ impl RealmRegistry {
             Some(None) => {}
             None => return Err(RealmError::NotFound(format!("no realm {name}"))),
         }
-        let handle = self.start(name.clone())?;
+        let handle = self.start(name.clone(), None)?;
         realms.insert(name.clone(), Some(handle.clone()));
         log::debug!("realm={name} started");
         Ok(handle)
@@ -119,6 +119,19 @@ impl RealmRegistry {
         name: RealmName,
         document: &RealmDocument,
     ) -> Result<bool, RealmError> {
+        // Key generation (RSA-2048 takes a few hundred milliseconds) runs on the blocking pool
+        // and outside the lock, so creating realms neither stalls an HTTP worker nor queues
+        // behind another creation.
+        let fresh_keys = if self.contains(&name) {
+            None
+        } else {
+            parse_document(document)?;
+            Some(
+                tokio::task::spawn_blocking(StoredKeys::generate)
+                    .await
+                    .map_err(|_| RealmError::Unavailable)??,
+            )
+        };
         let _guard = self.changes.lock().await;
         if let Some(existing) = self.get(name.as_str())? {
             existing.replace(document).await?;
@@ -126,7 +139,7 @@ impl RealmRegistry {
         }
         // Validate before anything is created, so a bad document leaves no trace.
         parse_document(document)?;
-        let handle = self.start(name.clone())?;
+        let handle = self.start(name.clone(), fresh_keys)?;
         if let Ok(mut realms) = self.realms.write() {
             realms.insert(name.clone(), Some(handle.clone()));
         }
@@ -208,7 +221,11 @@ impl RealmRegistry {
     }
 
     /// Loads a realm's state from its tree (making keys for a new realm) and starts its actor.
-    fn start(&self, name: RealmName) -> Result<RealmHandle, RealmError> {
+    fn start(
+        &self,
+        name: RealmName,
+        fresh_keys: Option<StoredKeys>,
+    ) -> Result<RealmHandle, RealmError> {
         let tree = self.store.realm_tree(name.as_str())?;
         let settings: ProviderSettings = tree.get(SETTINGS_KEY)?.unwrap_or_default();
         let stored_keys = match tree.get::<StoredKeys>(KEYS_KEY)? {
@@ -223,9 +240,12 @@ impl RealmRegistry {
                 keys
             }
             None => {
-                // A new realm: its keys are made here, before its actor exists, and become
+                // A new realm: its keys are stored before its actor exists, and become
                 // durable with the realm's first flush.
-                let keys = StoredKeys::generate()?;
+                let keys = match fresh_keys {
+                    Some(keys) => keys,
+                    None => StoredKeys::generate()?,
+                };
                 tree.put(KEYS_KEY, &keys)?;
                 keys
             }
