@@ -8,7 +8,7 @@ use crate::secret::{Secret, SecretHash};
 use crate::store::Store;
 use actix::Arbiter;
 use actix_web::dev::Server;
-use actix_web::middleware::{from_fn, Logger};
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
@@ -67,12 +67,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
-                .wrap(from_fn(ops::count_responses))
-                // Path without query, so tokens in query strings never reach the log.
-                .wrap(
-                    Logger::new("%{method}xi %U %s %Dms")
-                        .custom_request_replace("method", |req| req.method().to_string()),
-                )
+                .wrap(from_fn(ops::observe))
                 .configure(http::configure)
                 .default_service(web::to(http::not_found))
         })

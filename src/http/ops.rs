@@ -27,17 +27,26 @@ impl Metrics {
     }
 }
 
-/// Counts every response by status class.
-pub async fn count_responses(
+/// Counts every response by status class and writes the access line: method, path without
+/// query (tokens never travel in paths, but query strings may carry anything), status and
+/// duration. Nothing else of the request is logged.
+pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let state = req.app_data::<web::Data<AppState>>().cloned();
+    let access_line = log::log_enabled!(target: "dynreg::access", log::Level::Info)
+        .then(|| format!("{} {}", req.method(), req.path()));
     let response = next.call(req).await?;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
     if let Some(state) = state {
-        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        state.metrics.record(response.status().as_u16(), micros);
+        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        state.metrics.record(status, micros);
+    }
+    if let Some(line) = access_line {
+        log::info!(target: "dynreg::access", "{line} {status} {:.3}ms", elapsed.as_secs_f64() * 1e3);
     }
     Ok(response)
 }

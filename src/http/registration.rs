@@ -101,5 +101,5 @@ fn profile_response(
 ) -> HttpResponse {
     builder
         .insert_header(no_store())
-        .json(profile.to_json(credentials))
+        .json(profile.view(credentials))
 }

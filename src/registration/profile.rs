@@ -2,8 +2,9 @@
 
 use super::metadata::ClientMetadata;
 use super::types::ClientKeys;
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{Map, Value};
 
 /// AM's default key-management and content-encryption algorithms, reported even when the
 /// client did not ask for encryption.
@@ -31,10 +32,24 @@ pub struct ManagementCredentials {
 impl ClientProfile {
     /// The full AM-shaped profile: every key of reference §7.1, unset algorithms as `""`.
     pub fn to_json(&self, credentials: &ManagementCredentials) -> Map<String, Value> {
+        let mut sink = MapSink(Map::new());
+        self.render(credentials, &mut sink);
+        sink.0
+    }
+
+    /// The same profile, serialized straight to JSON text without an intermediate map (the
+    /// hot path of every registration response).
+    pub fn view<'a>(&'a self, credentials: &'a ManagementCredentials) -> ProfileView<'a> {
+        ProfileView {
+            profile: self,
+            credentials,
+        }
+    }
+
+    /// Writes every field of the profile into `sink`.
+    fn render(&self, credentials: &ManagementCredentials, sink: &mut impl FieldSink) {
         let m = &self.metadata;
         let a = &m.algorithms;
-        let or_empty = |v: &Option<String>| v.clone().unwrap_or_default();
-        let or = |v: &Option<String>, default: &str| v.clone().unwrap_or_else(|| default.into());
         let format_selector =
             |signed: &Option<String>, encrypted: &Option<String>| match (signed, encrypted) {
                 (_, Some(_)) => "SIGNED_THEN_ENCRYPTED_JWT",
@@ -42,206 +57,237 @@ impl ClientProfile {
                 (None, None) => "JSON",
             };
 
-        let mut out = Map::new();
-        let mut put = |key: &str, value: Value| {
-            out.insert(key.to_owned(), value);
-        };
-        put("client_id", json!(self.client_id));
+        sink.put("client_id", &self.client_id);
         if let Some(secret) = &self.client_secret {
-            put("client_secret", json!(secret));
-            put("client_secret_expires_at", json!(0));
+            sink.put("client_secret", &secret);
+            sink.put("client_secret_expires_at", &0);
         }
-        put("client_id_issued_at", json!(self.client_id_issued_at));
+        sink.put("client_id_issued_at", &self.client_id_issued_at);
         if let Some(token) = &credentials.registration_access_token {
-            put("registration_access_token", json!(token));
+            sink.put("registration_access_token", &token);
         }
         if let Some(uri) = &credentials.registration_client_uri {
-            put("registration_client_uri", json!(uri));
+            sink.put("registration_client_uri", &uri);
         }
-        put("client_type", json!(m.client_type.as_str()));
-        put("redirect_uris", json!(m.redirect_uris));
-        put(
+        sink.put("client_type", &m.client_type.as_str());
+        sink.put("redirect_uris", &m.redirect_uris);
+        sink.put(
             "token_endpoint_auth_method",
-            json!(m.token_endpoint_auth_method.as_str()),
+            &m.token_endpoint_auth_method.as_str(),
         );
-        put("grant_types", json!(m.grant_types));
-        put("response_types", json!(m.response_types));
-        put("scope", json!(m.scope_string()));
-        put("scopes", json!(m.scopes));
+        sink.put("grant_types", &m.grant_types);
+        sink.put("response_types", &m.response_types);
+        sink.put("scope", &m.scope_string());
+        sink.put("scopes", &m.scopes);
         if !m.default_scopes.is_empty() {
-            put("default_scopes", json!(m.default_scopes));
+            sink.put("default_scopes", &m.default_scopes);
         }
         for localized in &m.localized {
-            put(&localized.key(), json!(localized.value));
+            sink.put(&localized.key(), &localized.value);
         }
         if !m.contacts.is_empty() {
-            put("contacts", json!(m.contacts));
+            sink.put("contacts", &m.contacts);
         }
-        put("public_key_selector", json!(m.keys.selector()));
+        sink.put("public_key_selector", &m.keys.selector());
         match &m.keys {
-            ClientKeys::Jwks(jwks) => put("jwks", jwks.clone()),
-            ClientKeys::JwksUri(uri) => put("jwks_uri", json!(uri)),
+            ClientKeys::Jwks(jwks) => sink.put("jwks", jwks),
+            ClientKeys::JwksUri(uri) => sink.put("jwks_uri", &uri),
             ClientKeys::None => {}
         }
-        put("jwks_cache_timeout", json!(m.jwks_cache_timeout));
-        put(
-            "jwks_cache_miss_cache_time",
-            json!(m.jwks_cache_miss_cache_time),
-        );
+        sink.put("jwks_cache_timeout", &m.jwks_cache_timeout);
+        sink.put("jwks_cache_miss_cache_time", &m.jwks_cache_miss_cache_time);
         if let Some(uri) = &m.sector_identifier_uri {
-            put("sector_identifier_uri", json!(uri));
+            sink.put("sector_identifier_uri", &uri);
         }
-        put("subject_type", json!(m.subject_type.as_str()));
-        put("application_type", json!(m.application_type.as_str()));
+        sink.put("subject_type", &m.subject_type.as_str());
+        sink.put("application_type", &m.application_type.as_str());
 
-        put(
+        sink.put(
             "id_token_signed_response_alg",
-            json!(or(&a.id_token_signed_response_alg, DEFAULT_SIGNING_ALG)),
+            or(&a.id_token_signed_response_alg, DEFAULT_SIGNING_ALG),
         );
-        put(
+        sink.put(
             "id_token_encryption_enabled",
-            json!(a.id_token_encrypted_response_alg.is_some()),
+            &a.id_token_encrypted_response_alg.is_some(),
         );
-        put(
+        sink.put(
             "id_token_encrypted_response_alg",
-            json!(or(
-                &a.id_token_encrypted_response_alg,
-                DEFAULT_ENCRYPTION_ALG
-            )),
+            or(&a.id_token_encrypted_response_alg, DEFAULT_ENCRYPTION_ALG),
         );
-        put(
+        sink.put(
             "id_token_encrypted_response_enc",
-            json!(or(
-                &a.id_token_encrypted_response_enc,
-                DEFAULT_ENCRYPTION_ENC
-            )),
+            or(&a.id_token_encrypted_response_enc, DEFAULT_ENCRYPTION_ENC),
         );
-        put(
+        sink.put(
             "userinfo_signed_response_alg",
-            json!(or_empty(&a.userinfo_signed_response_alg)),
+            or(&a.userinfo_signed_response_alg, ""),
         );
-        put(
+        sink.put(
             "userinfo_encrypted_response_alg",
-            json!(or_empty(&a.userinfo_encrypted_response_alg)),
+            or(&a.userinfo_encrypted_response_alg, ""),
         );
-        put(
+        sink.put(
             "userinfo_encrypted_response_enc",
-            json!(or_empty(&a.userinfo_encrypted_response_enc)),
+            or(&a.userinfo_encrypted_response_enc, ""),
         );
-        put(
+        sink.put(
             "user_info_response_format_selector",
-            json!(format_selector(
+            &format_selector(
                 &a.userinfo_signed_response_alg,
-                &a.userinfo_encrypted_response_alg
-            )),
+                &a.userinfo_encrypted_response_alg,
+            ),
         );
-        put(
+        sink.put(
             "request_object_signing_alg",
-            json!(or_empty(&a.request_object_signing_alg)),
+            or(&a.request_object_signing_alg, ""),
         );
-        put(
+        sink.put(
             "request_object_encryption_alg",
-            json!(or_empty(&a.request_object_encryption_alg)),
+            or(&a.request_object_encryption_alg, ""),
         );
         if let Some(enc) = &a.request_object_encryption_enc {
-            put("request_object_encryption_enc", json!(enc));
+            sink.put("request_object_encryption_enc", &enc);
         }
         if let Some(alg) = &a.token_endpoint_auth_signing_alg {
-            put("token_endpoint_auth_signing_alg", json!(alg));
+            sink.put("token_endpoint_auth_signing_alg", &alg);
         }
-        put(
+        sink.put(
             "introspection_signed_response_alg",
-            json!(or(
-                &a.introspection_signed_response_alg,
-                DEFAULT_SIGNING_ALG
-            )),
+            or(&a.introspection_signed_response_alg, DEFAULT_SIGNING_ALG),
         );
-        put(
+        sink.put(
             "introspection_encrypted_response_alg",
-            json!(or(
+            or(
                 &a.introspection_encrypted_response_alg,
-                DEFAULT_ENCRYPTION_ALG
-            )),
+                DEFAULT_ENCRYPTION_ALG,
+            ),
         );
-        put(
+        sink.put(
             "introspection_encrypted_response_enc",
-            json!(or(
+            or(
                 &a.introspection_encrypted_response_enc,
-                DEFAULT_ENCRYPTION_ENC
-            )),
+                DEFAULT_ENCRYPTION_ENC,
+            ),
         );
-        put(
+        sink.put(
             "token_intro_response_format_selector",
-            json!(or(&a.introspection_response_format, "JSON")),
+            or(&a.introspection_response_format, "JSON"),
         );
-        put(
+        sink.put(
             "authorization_signed_response_alg",
-            json!(or(
-                &a.authorization_signed_response_alg,
-                DEFAULT_SIGNING_ALG
-            )),
+            or(&a.authorization_signed_response_alg, DEFAULT_SIGNING_ALG),
         );
         if let Some(alg) = &a.authorization_encrypted_response_alg {
-            put("authorization_encrypted_response_alg", json!(alg));
+            sink.put("authorization_encrypted_response_alg", &alg);
         }
         if let Some(enc) = &a.authorization_encrypted_response_enc {
-            put("authorization_encrypted_response_enc", json!(enc));
+            sink.put("authorization_encrypted_response_enc", &enc);
         }
-        put("default_max_age", json!(m.default_max_age.unwrap_or(1)));
-        put(
-            "default_max_age_enabled",
-            json!(m.default_max_age.is_some()),
-        );
+        sink.put("default_max_age", &m.default_max_age.unwrap_or(1));
+        sink.put("default_max_age_enabled", &m.default_max_age.is_some());
         if let Some(required) = m.require_auth_time {
-            put("require_auth_time", json!(required));
+            sink.put("require_auth_time", &required);
         }
         if !m.default_acr_values.is_empty() {
-            put("default_acr_values", json!(m.default_acr_values));
+            sink.put("default_acr_values", &m.default_acr_values);
         }
         if let Some(uri) = &m.initiate_login_uri {
-            put("initiate_login_uri", json!(uri));
+            sink.put("initiate_login_uri", &uri);
         }
         if !m.request_uris.is_empty() {
-            put("request_uris", json!(m.request_uris));
+            sink.put("request_uris", &m.request_uris);
         }
         if !m.post_logout_redirect_uris.is_empty() {
-            put(
-                "post_logout_redirect_uris",
-                json!(m.post_logout_redirect_uris),
-            );
+            sink.put("post_logout_redirect_uris", &m.post_logout_redirect_uris);
         }
         if let Some(uri) = &m.backchannel_logout_uri {
-            put("backchannel_logout_uri", json!(uri));
+            sink.put("backchannel_logout_uri", &uri);
         }
-        put(
+        sink.put(
             "backchannel_logout_session_required",
-            json!(m.backchannel_logout_session_required),
+            &m.backchannel_logout_session_required,
         );
-        put(
+        sink.put(
             "tls_client_certificate_bound_access_tokens",
-            json!(m.tls_client_certificate_bound_access_tokens),
+            &m.tls_client_certificate_bound_access_tokens,
         );
-        put(
+        sink.put(
             "require_pushed_authorization_requests",
-            json!(m.require_pushed_authorization_requests),
+            &m.require_pushed_authorization_requests,
         );
         let l = &m.lifetimes;
-        put(
+        sink.put(
             "authorization_code_lifetime",
-            json!(l.authorization_code_lifetime),
+            &l.authorization_code_lifetime,
         );
-        put("access_token_lifetime", json!(l.access_token_lifetime));
-        put("refresh_token_lifetime", json!(l.refresh_token_lifetime));
-        put("jwt_token_lifetime", json!(l.jwt_token_lifetime));
+        sink.put("access_token_lifetime", &l.access_token_lifetime);
+        sink.put("refresh_token_lifetime", &l.refresh_token_lifetime);
+        sink.put("jwt_token_lifetime", &l.jwt_token_lifetime);
         if let Some(id) = &m.software_id {
-            put("software_id", json!(id));
+            sink.put("software_id", &id);
         }
         if let Some(version) = &m.software_version {
-            put("software_version", json!(version));
+            sink.put("software_version", &version);
         }
         if let Some(statement) = &m.software_statement {
-            put("software_statement", json!(statement));
+            sink.put("software_statement", &statement);
         }
-        out
     }
+}
+
+/// Where [`ClientProfile::render`] puts each field.
+trait FieldSink {
+    fn put<V: Serialize + ?Sized>(&mut self, key: &str, value: &V);
+}
+
+/// Builds a JSON map (for callers that edit the profile before sending it).
+struct MapSink(Map<String, Value>);
+
+impl FieldSink for MapSink {
+    fn put<V: Serialize + ?Sized>(&mut self, key: &str, value: &V) {
+        let value = serde_json::to_value(value).unwrap_or(Value::Null);
+        self.0.insert(key.to_owned(), value);
+    }
+}
+
+/// Streams fields into a serializer's map, keeping the first error.
+struct SerializerSink<'a, M: SerializeMap> {
+    map: &'a mut M,
+    error: Option<M::Error>,
+}
+
+impl<M: SerializeMap> FieldSink for SerializerSink<'_, M> {
+    fn put<V: Serialize + ?Sized>(&mut self, key: &str, value: &V) {
+        if self.error.is_none() {
+            if let Err(error) = self.map.serialize_entry(key, value) {
+                self.error = Some(error);
+            }
+        }
+    }
+}
+
+/// A profile with its credentials, serializable as the JSON response body.
+pub struct ProfileView<'a> {
+    profile: &'a ClientProfile,
+    credentials: &'a ManagementCredentials,
+}
+
+impl Serialize for ProfileView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        let mut sink = SerializerSink {
+            map: &mut map,
+            error: None,
+        };
+        self.profile.render(self.credentials, &mut sink);
+        if let Some(error) = sink.error {
+            return Err(error);
+        }
+        map.end()
+    }
+}
+
+/// A registered value, or the default AM reports for an unset one.
+fn or<'a>(value: &'a Option<String>, default: &'a str) -> &'a str {
+    value.as_deref().unwrap_or(default)
 }
