@@ -76,6 +76,11 @@ pub struct LoadOptions {
     )]
     pub body: String,
 
+    /// File holding a software statement (compact JWS or JWE) added to every registration
+    /// body, to measure registration with a statement.
+    #[arg(long)]
+    pub software_statement: Option<PathBuf>,
+
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,

@@ -82,8 +82,16 @@ impl Plan {
     /// Parses the mix and makes the realms, clients and tokens the run needs.
     pub async fn prepare(options: &LoadOptions) -> Result<Self, String> {
         let mix = parse_mix(&options.mix)?;
-        let body: Value =
+        let mut body: Value =
             serde_json::from_str(&options.body).map_err(|e| format!("--body is not JSON: {e}"))?;
+        if let Some(path) = &options.software_statement {
+            let statement = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let object = body
+                .as_object_mut()
+                .ok_or("--body must be a JSON object to carry a software statement")?;
+            object.insert("software_statement".into(), json!(statement.trim()));
+        }
         let needs_token_client = mix.iter().any(|(op, _)| op.needs_token_client());
         let http = client();
         let admin = admin_token(options)?;

@@ -52,6 +52,7 @@ impl RealmActor {
             *shared = Arc::new(RealmState {
                 settings: change.settings.unwrap_or_else(|| current.settings.clone()),
                 keys: change.keys.unwrap_or_else(|| Arc::clone(&current.keys)),
+                decryption: Arc::clone(&current.decryption),
                 publishers: match change.publishers {
                     Some(mut publishers) => {
                         // Same order as their sled keys, so lists and exports are stable.

@@ -17,8 +17,8 @@ use crate::registration::{
 };
 use crate::secret::Secret;
 use crate::software_statement::{
-    self, DecryptionKeys, KeySource, OpenedStatement, PublisherDocument, SoftwarePublisher,
-    StatementError, VerifiedStatement,
+    self, KeySource, OpenedStatement, PublisherDocument, SoftwarePublisher, StatementError,
+    VerifiedStatement,
 };
 use crate::store::RealmTree;
 use crate::time::now_unix;
@@ -485,15 +485,7 @@ fn open_software_statement(
     raw: &str,
     state: &RealmState,
 ) -> Result<OpenedStatement, StatementError> {
-    let stored = state.keys.stored();
-    let keys = DecryptionKeys {
-        rsa: &stored.encryption.private_pem,
-        ec: stored
-            .ecdh_encryption
-            .as_ref()
-            .map(|key| key.private_pem.as_str()),
-    };
-    software_statement::open(raw, &state.publishers, &keys)
+    software_statement::open(raw, &state.publishers, &state.decryption)
 }
 
 /// A realm document after its checks.

@@ -15,7 +15,7 @@ use super::state::RealmState;
 use super::RealmName;
 use crate::jose::{RealmKeys, StoredKeys};
 use crate::jwks_fetch::JwksFetcher;
-use crate::software_statement::{PublisherDocument, SoftwarePublisher};
+use crate::software_statement::{DecryptionKeys, PublisherDocument, SoftwarePublisher};
 use crate::store::{RealmTree, Store};
 use actix::{Actor, ArbiterHandle};
 use std::collections::HashMap;
@@ -250,8 +250,17 @@ impl RealmRegistry {
                 keys
             }
         };
+        let decryption = DecryptionKeys::from_pems(
+            &stored_keys.encryption.private_pem,
+            stored_keys
+                .ecdh_encryption
+                .as_ref()
+                .map(|key| key.private_pem.as_str()),
+        )
+        .map_err(|why| RealmError::Keys(crate::jose::JoseError::Key(why)))?;
         let state = Arc::new(RealmState {
             settings,
+            decryption: Arc::new(decryption),
             keys: Arc::new(RealmKeys::load(stored_keys)?),
             publishers: Arc::new(load_publishers(&name, &tree)?),
         });

@@ -4,7 +4,7 @@
 
 use super::settings::ProviderSettings;
 use crate::jose::RealmKeys;
-use crate::software_statement::SoftwarePublisher;
+use crate::software_statement::{DecryptionKeys, SoftwarePublisher};
 use std::sync::{Arc, RwLock};
 
 /// An immutable snapshot of a realm's settings, keys and publishers.
@@ -13,6 +13,8 @@ pub struct RealmState {
     pub keys: Arc<RealmKeys>,
     /// Publisher profiles in `agent_id` order (the order of their sled keys).
     pub publishers: Arc<Vec<SoftwarePublisher>>,
+    /// Decrypters of the realm's encryption keys, for encrypted statements.
+    pub decryption: Arc<DecryptionKeys>,
 }
 
 /// The current snapshot, shared by the actor (writer) and its handles (readers).

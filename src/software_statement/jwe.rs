@@ -12,6 +12,8 @@ use super::error::StatementError;
 use super::publisher::SoftwarePublisher;
 use super::unverified::decode_json_object;
 use flate2::read::DeflateDecoder;
+use josekit::jwe::alg::ecdh_es::EcdhEsJweDecrypter;
+use josekit::jwe::alg::rsaes::RsaesJweDecrypter;
 use josekit::jwe::{self, JweCompression, JweContext, JweDecrypter};
 use serde_json::Value;
 use std::io::{self, Read};
@@ -23,13 +25,42 @@ const ACCEPTED_ALGS: &str = "RSA-OAEP, RSA-OAEP-256, ECDH-ES, ECDH-ES+A128KW, EC
                              ECDH-ES+A256KW, dir, A128KW, A192KW, A256KW";
 const ACCEPTED_ENCS: &str = "A128CBC-HS256, A256CBC-HS512, A128GCM, A256GCM";
 
-/// The realm's private decryption keys, as PKCS#8 PEM.
-#[derive(Clone, Copy)]
-pub struct DecryptionKeys<'a> {
-    /// The RSA key published with `use: enc` (RSA-OAEP and RSA-OAEP-256).
-    pub rsa: &'a str,
-    /// The P-256 key published with `use: enc` (ECDH-ES and ECDH-ES+A*KW).
-    pub ec: Option<&'a str>,
+/// The realm's decrypters, built once from its private keys: building one parses and checks
+/// the key, which costs several times the decryption itself.
+pub struct DecryptionKeys {
+    rsa_oaep: RsaesJweDecrypter,
+    rsa_oaep_256: RsaesJweDecrypter,
+    /// ECDH-ES, then ECDH-ES+A128KW, +A192KW, +A256KW, when the realm has a P-256 key.
+    ecdh: Option<[EcdhEsJweDecrypter; 4]>,
+}
+
+impl DecryptionKeys {
+    /// From the RSA key published with `use: enc` and the optional P-256 key, as PKCS#8 PEM.
+    pub fn from_pems(rsa: &str, ec: Option<&str>) -> Result<Self, String> {
+        let unusable = |e: josekit::JoseError| format!("a realm decryption key is unusable: {e}");
+        let ecdh = match ec {
+            None => None,
+            Some(pem) => Some([
+                jwe::ECDH_ES.decrypter_from_pem(pem).map_err(unusable)?,
+                jwe::ECDH_ES_A128KW
+                    .decrypter_from_pem(pem)
+                    .map_err(unusable)?,
+                jwe::ECDH_ES_A192KW
+                    .decrypter_from_pem(pem)
+                    .map_err(unusable)?,
+                jwe::ECDH_ES_A256KW
+                    .decrypter_from_pem(pem)
+                    .map_err(unusable)?,
+            ]),
+        };
+        Ok(Self {
+            rsa_oaep: jwe::RSA_OAEP.decrypter_from_pem(rsa).map_err(unusable)?,
+            rsa_oaep_256: jwe::RSA_OAEP_256
+                .decrypter_from_pem(rsa)
+                .map_err(unusable)?,
+            ecdh,
+        })
+    }
 }
 
 /// JWE key management accepted for statements. `RSA1_5` is left out on purpose (RFC 8725
@@ -82,7 +113,7 @@ fn content_key_bytes(enc: &str) -> Option<usize> {
 pub(crate) fn decrypt(
     compact: &str,
     publishers: &[SoftwarePublisher],
-    keys: &DecryptionKeys<'_>,
+    keys: &DecryptionKeys,
 ) -> Result<String, StatementError> {
     let header_b64 = compact.split('.').next().unwrap_or_default();
     let header = decode_json_object("JWE header", header_b64)?;
@@ -116,28 +147,20 @@ pub(crate) fn decrypt(
     }
     let context = capped_context();
     let plaintext = match management {
-        KeyManagement::RsaOaep => open_with(
-            &context,
-            compact,
-            jwe::RSA_OAEP.decrypter_from_pem(keys.rsa),
-        )?,
-        KeyManagement::RsaOaep256 => open_with(
-            &context,
-            compact,
-            jwe::RSA_OAEP_256.decrypter_from_pem(keys.rsa),
-        )?,
+        KeyManagement::RsaOaep => open_with(&context, compact, &keys.rsa_oaep)?,
+        KeyManagement::RsaOaep256 => open_with(&context, compact, &keys.rsa_oaep_256)?,
         KeyManagement::EcdhEs
         | KeyManagement::EcdhEsA128Kw
         | KeyManagement::EcdhEsA192Kw
         | KeyManagement::EcdhEsA256Kw => {
-            let ec = keys.ec.ok_or(StatementError::Undecryptable(
-                "the realm has no ECDH-ES key",
-            ))?;
+            let [plain, a128, a192, a256] = keys.ecdh.as_ref().ok_or(
+                StatementError::Undecryptable("the realm has no ECDH-ES key"),
+            )?;
             let decrypter = match management {
-                KeyManagement::EcdhEsA128Kw => jwe::ECDH_ES_A128KW.decrypter_from_pem(ec),
-                KeyManagement::EcdhEsA192Kw => jwe::ECDH_ES_A192KW.decrypter_from_pem(ec),
-                KeyManagement::EcdhEsA256Kw => jwe::ECDH_ES_A256KW.decrypter_from_pem(ec),
-                _ => jwe::ECDH_ES.decrypter_from_pem(ec),
+                KeyManagement::EcdhEsA128Kw => a128,
+                KeyManagement::EcdhEsA192Kw => a192,
+                KeyManagement::EcdhEsA256Kw => a256,
+                _ => plain,
             };
             open_with(&context, compact, decrypter)?
         }
@@ -165,15 +188,13 @@ fn header_string(
 }
 
 /// Decrypts with one realm key.
-fn open_with<D: JweDecrypter>(
+fn open_with(
     context: &JweContext,
     compact: &str,
-    decrypter: Result<D, josekit::JoseError>,
+    decrypter: &impl JweDecrypter,
 ) -> Result<Vec<u8>, StatementError> {
-    let decrypter = decrypter
-        .map_err(|_| StatementError::Undecryptable("the realm's key for this alg is unusable"))?;
     context
-        .deserialize_compact(compact, &decrypter)
+        .deserialize_compact(compact, decrypter)
         .map(|(plaintext, _)| plaintext)
         .map_err(|error| refusal(&error, "it was not encrypted to this realm's key"))
 }

@@ -87,7 +87,7 @@ pub enum KeySource<'a> {
 pub fn open(
     raw: &str,
     publishers: &[SoftwarePublisher],
-    keys: &DecryptionKeys<'_>,
+    keys: &DecryptionKeys,
 ) -> Result<OpenedStatement, StatementError> {
     let jws = match classify(raw)? {
         Compact::Jws(compact) => UnverifiedJws::parse(compact)?,

@@ -24,15 +24,15 @@ fn realm_keys() -> &'static StoredKeys {
     KEYS.get_or_init(|| StoredKeys::generate().unwrap())
 }
 
-fn decryption_keys() -> DecryptionKeys<'static> {
+fn decryption_keys() -> DecryptionKeys {
     let keys = realm_keys();
-    DecryptionKeys {
-        rsa: &keys.encryption.private_pem,
-        ec: keys
-            .ecdh_encryption
+    DecryptionKeys::from_pems(
+        &keys.encryption.private_pem,
+        keys.ecdh_encryption
             .as_ref()
             .map(|k| k.private_pem.as_str()),
-    }
+    )
+    .unwrap()
 }
 
 fn publisher(document: Value) -> SoftwarePublisher {
