@@ -369,47 +369,31 @@ async fn private_key_jwt_clients_authenticate_with_registered_jwks_and_replays_a
     .await;
     let audience = format!("{}{}/access_token", app.address, base("alpha"));
     let jwt = assertion(&key, "jwt-client", &audience, "jti-1");
-    let form = |jwt: &str| -> Vec<(&'static str, String)> {
-        vec![
-            ("grant_type", "client_credentials".into()),
-            (
-                "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
-            ),
-            ("client_assertion", jwt.to_owned()),
-        ]
-    };
-    let send = |jwt: String| {
-        let app = &app;
-        async move {
-            let owned = form(&jwt);
-            let pairs: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            app.post_form("alpha", "access_token", &pairs, None).await
-        }
-    };
-
-    let ok = send(jwt.clone()).await;
+    let ok = app.token_with_assertion(&jwt).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
 
-    let replay = send(jwt).await;
+    let replay = app.token_with_assertion(&jwt).await;
     assert_eq!(replay.status, StatusCode::UNAUTHORIZED, "replayed jti");
     assert_eq!(replay.error_code(), "invalid_client");
 
     let other_key = client_key();
-    let forged = send(assertion(&other_key, "jwt-client", &audience, "jti-2")).await;
+    let forged = app
+        .token_with_assertion(&assertion(&other_key, "jwt-client", &audience, "jti-2"))
+        .await;
     assert_eq!(
         forged.status,
         StatusCode::UNAUTHORIZED,
         "signed by an unregistered key"
     );
 
-    let wrong_audience = send(assertion(
-        &key,
-        "jwt-client",
-        "https://elsewhere.example",
-        "jti-3",
-    ))
-    .await;
+    let wrong_audience = app
+        .token_with_assertion(&assertion(
+            &key,
+            "jwt-client",
+            "https://elsewhere.example",
+            "jti-3",
+        ))
+        .await;
     assert_eq!(wrong_audience.status, StatusCode::UNAUTHORIZED, "wrong aud");
 }
 
@@ -430,21 +414,7 @@ async fn private_key_jwt_keys_are_fetched_from_a_loopback_jwks_uri_when_insecure
     .await;
     let audience = format!("{}{}", app.address, base("alpha"));
     let jwt = assertion(&key, "uri-client", &audience, "jti-uri");
-    let response = app
-        .post_form(
-            "alpha",
-            "access_token",
-            &[
-                ("grant_type", "client_credentials"),
-                (
-                    "client_assertion_type",
-                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                ),
-                ("client_assertion", &jwt),
-            ],
-            None,
-        )
-        .await;
+    let response = app.token_with_assertion(&jwt).await;
     assert_eq!(response.status, StatusCode::OK, "{}", response.body);
 }
 
@@ -472,21 +442,7 @@ async fn jwks_uri_fetches_refuse_private_loopback_and_plain_http_targets() {
         })).await;
         let audience = format!("{}{}", app.address, base("alpha"));
         let jwt = assertion(&key, &client_id, &audience, &format!("jti-{index}"));
-        let response = app
-            .post_form(
-                "alpha",
-                "access_token",
-                &[
-                    ("grant_type", "client_credentials"),
-                    (
-                        "client_assertion_type",
-                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                    ),
-                    ("client_assertion", &jwt),
-                ],
-                None,
-            )
-            .await;
+        let response = app.token_with_assertion(&jwt).await;
         assert_eq!(
             response.status,
             StatusCode::UNAUTHORIZED,

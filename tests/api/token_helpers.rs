@@ -40,6 +40,25 @@ impl TestApp {
         }
     }
 
+    /// A `client_credentials` token request in alpha authenticated by a `private_key_jwt`
+    /// assertion.
+    pub async fn token_with_assertion(&self, assertion: &str) -> TestResponse {
+        self.post_form(
+            "alpha",
+            "access_token",
+            &[
+                ("grant_type", "client_credentials"),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", assertion),
+            ],
+            None,
+        )
+        .await
+    }
+
     /// A `client_credentials` token for the seed's `registration-service` client of alpha.
     pub async fn service_token(&self, scope: Option<&str>) -> String {
         let mut form = vec![("grant_type", "client_credentials")];
