@@ -4,7 +4,7 @@
 use super::error::ApiError;
 use super::extract::{bearer_token, body, query_param, realm};
 use super::{no_store, AppState};
-use crate::realm::RealmError;
+use crate::realm::{RealmError, Registered};
 use crate::registration::{ClientProfile, ManagementCredentials};
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -17,14 +17,8 @@ pub async fn register_client(
     let realm = realm(&req, &state)?;
     let body = body(&req, payload).await?;
     let registered = realm.register(bearer_token(&req), &body).await?;
-    let credentials = ManagementCredentials {
-        registration_access_token: registered
-            .registration_access_token
-            .map(|token| token.expose().to_owned()),
-        registration_client_uri: Some(
-            state.registration_client_uri(realm.name(), &registered.profile.client_id),
-        ),
-    };
+    let uri = state.registration_client_uri(realm.name(), &registered.profile.client_id);
+    let credentials = credentials(&registered, Some(uri));
     Ok(profile_response(
         HttpResponse::Created(),
         &registered.profile,
@@ -61,12 +55,8 @@ pub async fn replace_client(
     let updated = realm
         .replace_client(&client_id, bearer_token(&req), &body)
         .await?;
-    let credentials = ManagementCredentials {
-        registration_access_token: updated
-            .registration_access_token
-            .map(|token| token.expose().to_owned()),
-        registration_client_uri: None,
-    };
+    // The seed's update response carries the new token but no registration_client_uri.
+    let credentials = credentials(&updated, None);
     Ok(profile_response(
         HttpResponse::Ok(),
         &updated.profile,
@@ -85,6 +75,17 @@ pub async fn delete_client(
     let client_id = client_id(&req)?;
     realm.delete_client(&client_id, bearer_token(&req)).await?;
     Ok(HttpResponse::NoContent().insert_header(no_store()).finish())
+}
+
+/// What a create or update response adds to the profile.
+fn credentials(registered: &Registered, uri: Option<String>) -> ManagementCredentials {
+    ManagementCredentials {
+        registration_access_token: registered
+            .registration_access_token
+            .as_ref()
+            .map(|token| token.expose().to_owned()),
+        registration_client_uri: uri,
+    }
 }
 
 /// RFC 7592 management calls name the client in the query.

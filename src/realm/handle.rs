@@ -15,7 +15,7 @@ use crate::jwks_fetch::{CachePolicy, JwksFetcher};
 use crate::registration::{
     parse_request, validate, ClientMetadata, ClientProfile, RegistrationError,
 };
-use crate::secret::Secret;
+use crate::secret::{Secret, SecretHash};
 use crate::software_statement::{
     self, KeySource, OpenedStatement, PublisherDocument, SoftwarePublisher, StatementError,
     VerifiedStatement,
@@ -176,7 +176,7 @@ impl RealmHandle {
         client_id: &str,
         presented: Option<Secret>,
     ) -> Result<ClientProfile, RealmError> {
-        Ok(self.authenticate(client_id, presented).await?.profile)
+        Ok(self.authenticate(client_id, presented.as_ref())?.0.profile)
     }
 
     /// RFC 7592 §2.2: replaces a dynamic client's profile and rotates its token. Immutable
@@ -187,8 +187,7 @@ impl RealmHandle {
         presented: Option<Secret>,
         body: &[u8],
     ) -> Result<Registered, RealmError> {
-        let presented_hash = presented.as_ref().map(Secret::hash);
-        let current = self.authenticate(client_id, presented).await?;
+        let (current, presented) = self.authenticate(client_id, presented.as_ref())?;
         let mut request = parse_request(body)?;
         let state = self.snapshot();
         // SPEC §3: an update carrying a statement must carry a valid and current one.
@@ -225,7 +224,6 @@ impl RealmHandle {
             origin: ClientOrigin::Dynamic,
             registration_token: Some(token.hash()),
         };
-        let presented = presented_hash.ok_or(RealmError::InvalidRegistrationToken)?;
         self.write(ReplaceClient {
             presented,
             replacement,
@@ -336,17 +334,20 @@ impl RealmHandle {
 
     /// The client behind a registration access token, or `InvalidRegistrationToken` for
     /// every failure alike (missing token, unknown client, wrong or rotated token).
-    async fn authenticate(
+    /// Also answers the presented token's hash, which an update hands to the actor's re-check.
+    fn authenticate(
         &self,
         client_id: &str,
-        presented: Option<Secret>,
-    ) -> Result<ClientRecord, RealmError> {
+        presented: Option<&Secret>,
+    ) -> Result<(ClientRecord, SecretHash), RealmError> {
         // Hash before looking up, so an unknown client costs the same as a wrong token.
         let presented = presented
-            .map(|token| token.hash())
+            .map(Secret::hash)
             .ok_or(RealmError::InvalidRegistrationToken)?;
         match self.load_client(client_id)? {
-            Some(record) if record.accepts_registration_token(&presented) => Ok(record),
+            Some(record) if record.accepts_registration_token(&presented) => {
+                Ok((record, presented))
+            }
             _ => Err(RealmError::InvalidRegistrationToken),
         }
     }

@@ -137,8 +137,8 @@ impl RealmRegistry {
             existing.replace(document).await?;
             return Ok(false);
         }
-        // Validate before anything is created, so a bad document leaves no trace.
-        parse_document(document)?;
+        // The document was validated above; `replace` validates again and a failure there
+        // removes the new realm, so a bad document leaves no trace.
         let handle = self.start(name.clone(), fresh_keys)?;
         if let Ok(mut realms) = self.realms.write() {
             realms.insert(name.clone(), Some(handle.clone()));
