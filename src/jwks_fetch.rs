@@ -14,6 +14,10 @@ use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_BYTES: u64 = 256 * 1024;
+/// Most keys in any JWK set: a client's, a publisher's, registered or fetched. An assertion or
+/// statement without `kid` is tried against each usable key, so this bounds the cost of one
+/// verification.
+pub const MAX_JWKS_KEYS: usize = 16;
 /// Bound on cached sets, so registering many `jwks_uri`s cannot exhaust memory.
 const MAX_CACHED: usize = 10_000;
 
@@ -134,8 +138,14 @@ impl JwksFetcher {
         }
         let jwks: Value =
             serde_json::from_slice(&body).map_err(|_| FetchError("the body is not JSON".into()))?;
-        if !jwks.get("keys").is_some_and(Value::is_array) {
-            return Err(FetchError("the body is not a JWK set".into()));
+        match jwks.get("keys").and_then(Value::as_array) {
+            None => return Err(FetchError("the body is not a JWK set".into())),
+            Some(keys) if keys.len() > MAX_JWKS_KEYS => {
+                return Err(FetchError(format!(
+                    "the JWK set has more than {MAX_JWKS_KEYS} keys"
+                )))
+            }
+            Some(_) => {}
         }
         Ok(jwks)
     }

@@ -24,3 +24,4 @@ pub mod software_statement;
 pub mod startup;
 pub mod store;
 pub mod time;
+pub mod uri;

@@ -8,6 +8,7 @@ use super::actor::RealmActor;
 use super::error::RealmError;
 use super::messages::*;
 use super::record::{client_key, ClientOrigin, ClientRecord};
+use super::replay::{ReplayCache, MAX_REMEMBERED_ASSERTIONS};
 use super::settings::{ProviderSettings, RealmDocument, StaticClient};
 use super::state::{snapshot, RealmState, SharedState};
 use super::RealmName;
@@ -24,8 +25,7 @@ use crate::store::RealmTree;
 use crate::time::now_unix;
 use actix::Addr;
 use serde_json::{Map, Value};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// A client profile with the registration access token minted for it, if any.
 #[derive(Debug)]
@@ -39,15 +39,23 @@ pub struct Registered {
 pub(crate) struct RealmContext {
     pub(crate) issuer: String,
     pub(crate) fetcher: Arc<JwksFetcher>,
-    pub(crate) used_assertions: Mutex<HashMap<String, u64>>,
+    pub(crate) used_assertions: ReplayCache,
+    /// When `used_assertions` started remembering: assertions issued earlier are refused,
+    /// since they may have been used before a restart emptied the cache (README).
+    pub(crate) remembering_since: u64,
 }
 
 impl RealmContext {
-    pub(crate) fn new(issuer: String, fetcher: Arc<JwksFetcher>) -> Arc<Self> {
+    pub(crate) fn new(
+        issuer: String,
+        fetcher: Arc<JwksFetcher>,
+        remembering_since: u64,
+    ) -> Arc<Self> {
         Arc::new(Self {
             issuer,
             fetcher,
-            used_assertions: Mutex::new(HashMap::new()),
+            used_assertions: ReplayCache::new(MAX_REMEMBERED_ASSERTIONS),
+            remembering_since,
         })
     }
 }

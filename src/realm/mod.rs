@@ -9,6 +9,7 @@ mod messages;
 mod name;
 mod record;
 mod registry;
+mod replay;
 mod settings;
 mod state;
 mod token;

@@ -35,6 +35,9 @@ pub struct RealmRegistry {
     realms: RwLock<HashMap<RealmName, Option<RealmHandle>>>,
     /// Serializes realm creation and deletion (rare admin operations).
     changes: tokio::sync::Mutex<()>,
+    /// When this registry opened: realms loaded from the store remember used client
+    /// assertions from then on.
+    opened_at: u64,
 }
 
 impl RealmRegistry {
@@ -53,6 +56,7 @@ impl RealmRegistry {
             next_arbiter: AtomicUsize::new(0),
             realms: RwLock::new(HashMap::new()),
             changes: tokio::sync::Mutex::new(()),
+            opened_at: crate::time::now_unix(),
         };
         let mut dormant = HashMap::new();
         for name in registry.store.realm_names() {
@@ -226,6 +230,12 @@ impl RealmRegistry {
         name: RealmName,
         fresh_keys: Option<StoredKeys>,
     ) -> Result<RealmHandle, RealmError> {
+        // A realm created now has used no assertion before now; one loaded from the store
+        // may have, before this process started.
+        let remembering_since = match fresh_keys {
+            Some(_) => crate::time::now_unix(),
+            None => self.opened_at,
+        };
         let tree = self.store.realm_tree(name.as_str())?;
         let settings: ProviderSettings = tree.get(SETTINGS_KEY)?.unwrap_or_default();
         let stored_keys = match tree.get::<StoredKeys>(KEYS_KEY)? {
@@ -273,6 +283,7 @@ impl RealmRegistry {
         let context = RealmContext::new(
             format!("{}{}", self.public_url, base_path(&name)),
             Arc::clone(&self.fetcher),
+            remembering_since,
         );
         Ok(RealmHandle::new(name, addr, tree, shared, context))
     }

@@ -5,9 +5,10 @@ use super::error::{RealmError, TokenError};
 use super::handle::RealmHandle;
 use super::messages::RotateKeys;
 use super::record::ClientRecord;
+use super::replay::ReplayRefusal;
 use crate::jose::{
     issue_access_token, unverified_subject, verify_access_token, verify_client_assertion,
-    AccessTokenClaims,
+    AccessTokenClaims, AssertionClock,
 };
 use crate::jwks_fetch::CachePolicy;
 use crate::registration::types::{AuthMethod, ClientKeys};
@@ -251,6 +252,10 @@ impl RealmHandle {
                 ))
             }
         };
+        let clock = AssertionClock {
+            now: now_unix(),
+            not_issued_before: self.context.remembering_since,
+        };
         let issuer = self.issuer();
         let audiences = [
             issuer.to_owned(),
@@ -266,28 +271,27 @@ impl RealmHandle {
                 .token_endpoint_auth_signing_alg
                 .as_deref(),
             &audiences,
+            clock,
         )
         .map_err(|e| invalid(e.to_string()))?;
-        self.remember_assertion(&record.profile.client_id, &claims.jti, claims.exp)
-    }
-
-    /// RFC 7523 §3: a `jti` may be used once while its assertion is valid.
-    fn remember_assertion(&self, client_id: &str, jti: &str, exp: u64) -> Result<(), RealmError> {
-        let now = now_unix();
-        let mut used = self
-            .context
-            .used_assertions
-            .lock()
-            .map_err(|_| RealmError::Unavailable)?;
-        used.retain(|_, expires| *expires + 60 > now);
-        let key = format!("{client_id}\u{0}{jti}");
-        if used.contains_key(&key) {
-            return Err(TokenError::InvalidClient(
+        // RFC 7523 §3: a `jti` may be used once while its assertion is valid.
+        match self.context.used_assertions.remember(
+            &record.profile.client_id,
+            &claims.jti,
+            claims.replayable_until(),
+            clock.now,
+        ) {
+            Ok(()) => Ok(()),
+            Err(ReplayRefusal::Replayed) => Err(invalid(
                 "the client assertion has already been used (jti replay)".into(),
-            )
-            .into());
+            )),
+            Err(ReplayRefusal::Full) => {
+                log::warn!(
+                    "realm={} the client assertion replay cache is full",
+                    self.name()
+                );
+                Err(RealmError::Unavailable)
+            }
         }
-        used.insert(key, exp);
-        Ok(())
     }
 }

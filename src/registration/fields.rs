@@ -1,10 +1,14 @@
 //! Typed reads of single fields from a JSON request object, each failure naming the field.
+//! Every string is bounded and free of control characters, every list is counted before its
+//! elements are read (see `limits`).
 //!
 //! JSON `null` counts as absent, as do empty strings for optional string settings: clients
 //! that echo a read response back in a `PUT` send `""` for unset algorithms.
 
 use super::error::{invalid, RegistrationError};
+use super::limits::{check_count, check_text, MAX_TEXT_BYTES};
 use serde_json::{Map, Value};
+use std::collections::HashSet;
 
 pub(crate) struct Fields<'a> {
     map: &'a Map<String, Value>,
@@ -19,30 +23,51 @@ impl<'a> Fields<'a> {
         self.map.get(key).filter(|v| !v.is_null())
     }
 
-    /// A string; `""` counts as absent.
+    /// A string of at most [`MAX_TEXT_BYTES`]; `""` counts as absent.
     pub(crate) fn string(&self, key: &str) -> Result<Option<&'a str>, RegistrationError> {
+        self.string_up_to(key, MAX_TEXT_BYTES)
+    }
+
+    /// A string of at most `max_bytes` without control characters; `""` counts as absent.
+    pub(crate) fn string_up_to(
+        &self,
+        key: &str,
+        max_bytes: usize,
+    ) -> Result<Option<&'a str>, RegistrationError> {
         match self.present(key) {
             None => Ok(None),
             Some(Value::String(s)) if s.is_empty() => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
+            Some(Value::String(s)) => {
+                check_text(key, s, max_bytes).map_err(invalid)?;
+                Ok(Some(s))
+            }
             Some(_) => Err(invalid(format!("{key} must be a string"))),
         }
     }
 
-    /// An array of strings, de-duplicated with the first occurrence's order kept.
-    pub(crate) fn strings(&self, key: &str) -> Result<Option<Vec<String>>, RegistrationError> {
+    /// An array of at most `max_items` strings of at most `max_bytes` each, de-duplicated
+    /// (by hash) with the first occurrence's order kept.
+    pub(crate) fn strings(
+        &self,
+        key: &str,
+        max_items: usize,
+        max_bytes: usize,
+    ) -> Result<Option<Vec<String>>, RegistrationError> {
         let Some(value) = self.present(key) else {
             return Ok(None);
         };
         let Value::Array(items) = value else {
             return Err(invalid(format!("{key} must be an array of strings")));
         };
+        check_count(key, items.len(), max_items).map_err(invalid)?;
+        let mut seen: HashSet<&str> = HashSet::with_capacity(items.len());
         let mut out: Vec<String> = Vec::with_capacity(items.len());
         for item in items {
             let Value::String(s) = item else {
                 return Err(invalid(format!("{key} must be an array of strings")));
             };
-            if !out.contains(s) {
+            check_text(key, s, max_bytes).map_err(invalid)?;
+            if seen.insert(s) {
                 out.push(s.clone());
             }
         }

@@ -5,10 +5,14 @@
 
 use super::error::{invalid, RegistrationError};
 use super::fields::Fields;
+use super::limits::*;
 use super::types::*;
 use super::uri::{check_redirect_uri, check_web_url};
+use crate::software_statement::MAX_STATEMENT_BYTES;
+use crate::uri::MAX_URI_BYTES;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::collections::{HashMap, HashSet};
 
 /// AM's default JWKS cache timings for `jwks_uri` clients, in milliseconds.
 const DEFAULT_JWKS_CACHE_TIMEOUT_MS: u64 = 3_600_000;
@@ -132,7 +136,8 @@ pub fn validate(
         Some(t) if t == "native" => ApplicationType::Native,
         _ => ApplicationType::Web,
     };
-    let redirect_uris = fields.strings("redirect_uris")?.unwrap_or_default();
+    let redirect_uris = fields
+        .strings("redirect_uris", MAX_URIS, MAX_URI_BYTES)?.unwrap_or_default();
     for uri in &redirect_uris {
         check_redirect_uri(uri, application_type).map_err(|why| {
             RegistrationError::InvalidRedirectUri(format!("redirect_uris: {why}"))
@@ -140,7 +145,8 @@ pub fn validate(
     }
     let sector_identifier_uri = read_url(&fields, "sector_identifier_uri")?;
     let scopes = read_scopes(&fields, policy)?;
-    let default_scopes = fields.strings("default_scopes")?.unwrap_or_default();
+    let default_scopes = fields
+        .strings("default_scopes", MAX_SCOPES, MAX_SCOPE_BYTES)?.unwrap_or_default();
     check_allowed_scopes("default_scopes", &default_scopes, policy)?;
     let localized = read_localized(&fields, policy)?;
     let subject_type = match fields.one_of("subject_type", &["public", "pairwise"])? {
@@ -149,7 +155,7 @@ pub fn validate(
     };
     let algorithms = read_algorithms(&fields)?;
     let post_logout_redirect_uris = fields
-        .strings("post_logout_redirect_uris")?
+        .strings("post_logout_redirect_uris", MAX_URIS, MAX_URI_BYTES)?
         .unwrap_or_default();
     for uri in &post_logout_redirect_uris {
         check_redirect_uri(uri, application_type).map_err(|why| {
@@ -159,7 +165,7 @@ pub fn validate(
         })?;
     }
     let response_types = read_response_types(&fields)?;
-    let grant_types = match fields.strings("grant_types")? {
+    let grant_types = match fields.strings("grant_types", MAX_ENUM_VALUES, MAX_TEXT_BYTES)? {
         None => vec!["authorization_code".to_owned()],
         Some(list) if list.is_empty() => vec!["authorization_code".to_owned()],
         Some(list) => {
@@ -177,8 +183,10 @@ pub fn validate(
         refresh_token_lifetime: fields.count("refresh_token_lifetime")?.unwrap_or(0),
         jwt_token_lifetime: fields.count("jwt_token_lifetime")?.unwrap_or(0),
     };
-    let contacts = fields.strings("contacts")?.unwrap_or_default();
-    let request_uris = fields.strings("request_uris")?.unwrap_or_default();
+    let contacts = fields
+        .strings("contacts", MAX_CONTACTS, MAX_TEXT_BYTES)?.unwrap_or_default();
+    let request_uris = fields
+        .strings("request_uris", MAX_URIS, MAX_URI_BYTES)?.unwrap_or_default();
     for uri in &request_uris {
         check_web_url(uri).map_err(|why| invalid(format!("request_uris: {why}")))?;
     }
@@ -206,7 +214,8 @@ pub fn validate(
         algorithms,
         default_max_age,
         require_auth_time: fields.boolean("require_auth_time")?,
-        default_acr_values: fields.strings("default_acr_values")?.unwrap_or_default(),
+        default_acr_values: fields
+            .strings("default_acr_values", MAX_ENUM_VALUES, MAX_TEXT_BYTES)?.unwrap_or_default(),
         initiate_login_uri: read_https_url(&fields, "initiate_login_uri")?,
         request_uris,
         post_logout_redirect_uris,
@@ -223,14 +232,19 @@ pub fn validate(
         lifetimes,
         software_id: fields.string("software_id")?.map(str::to_owned),
         software_version: fields.string("software_version")?.map(str::to_owned),
-        software_statement: fields.string("software_statement")?.map(str::to_owned),
+        software_statement: fields
+            .string_up_to("software_statement", MAX_STATEMENT_BYTES)?
+            .map(str::to_owned),
     };
     check_public_client(&metadata)?;
     Ok(metadata)
 }
 
 fn read_keys(fields: &Fields<'_>) -> Result<ClientKeys, RegistrationError> {
-    match (fields.object("jwks")?, fields.string("jwks_uri")?) {
+    match (
+        fields.object("jwks")?,
+        fields.string_up_to("jwks_uri", MAX_URI_BYTES)?,
+    ) {
         (Some(_), Some(_)) => Err(invalid("jwks and jwks_uri must not both be present")),
         (Some(jwks), None) => {
             check_jwk_set(jwks)?;
@@ -251,6 +265,7 @@ fn check_jwk_set(jwks: &Value) -> Result<(), RegistrationError> {
         .get("keys")
         .and_then(Value::as_array)
         .ok_or_else(|| invalid("jwks must be a JWK set: {\"keys\": [...]}"))?;
+    check_count("jwks keys", keys.len(), MAX_JWKS_KEYS).map_err(invalid)?;
     for key in keys {
         let Some(key) = key.as_object() else {
             return Err(invalid("jwks: every key must be a JSON object"));
@@ -303,16 +318,28 @@ fn read_scopes(
     fields: &Fields<'_>,
     policy: &RegistrationPolicy<'_>,
 ) -> Result<Vec<String>, RegistrationError> {
-    let (field, requested) = if let Some(scope) = fields.string("scope")? {
-        let mut list: Vec<String> = Vec::new();
-        for s in scope.split(' ').filter(|s| !s.is_empty()) {
-            if !list.iter().any(|seen| seen == s) {
-                list.push(s.to_owned());
-            }
-        }
+    let max_scope_string = MAX_SCOPES * (MAX_SCOPE_BYTES + 1);
+    let (field, requested) = if let Some(scope) = fields.string_up_to("scope", max_scope_string)? {
+        let tokens: Vec<&str> = scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .take(MAX_SCOPES + 1)
+            .collect();
+        check_count("scope", tokens.len(), MAX_SCOPES).map_err(invalid)?;
+        let mut seen: HashSet<&str> = HashSet::with_capacity(tokens.len());
+        let list = tokens
+            .into_iter()
+            .filter(|token| seen.insert(token))
+            .map(str::to_owned)
+            .collect();
         ("scope", list)
     } else {
-        ("scopes", fields.strings("scopes")?.unwrap_or_default())
+        (
+            "scopes",
+            fields
+                .strings("scopes", MAX_SCOPES, MAX_SCOPE_BYTES)?
+                .unwrap_or_default(),
+        )
     };
     if requested.is_empty() {
         return Ok(policy.default_scopes.to_vec());
@@ -328,7 +355,8 @@ fn check_allowed_scopes(
 ) -> Result<(), RegistrationError> {
     if let Some(bad) = scopes.iter().find(|s| !is_valid_scope_token(s)) {
         return Err(invalid(format!(
-            "{field}: {bad:?} is not a valid scope token (RFC 6749 §3.3)"
+            "{field}: {} is not a valid scope token of at most {MAX_SCOPE_BYTES} bytes (RFC 6749 §3.3)",
+            crate::uri::shown(bad)
         )));
     }
     let Some(allowlist) = policy.scope_allowlist else {
@@ -345,6 +373,7 @@ fn check_allowed_scopes(
 /// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
 fn is_valid_scope_token(scope: &str) -> bool {
     !scope.is_empty()
+        && scope.len() <= MAX_SCOPE_BYTES
         && scope
             .bytes()
             .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
@@ -357,6 +386,8 @@ fn read_localized(
     policy: &RegistrationPolicy<'_>,
 ) -> Result<Vec<LocalizedValue>, RegistrationError> {
     let mut out: Vec<LocalizedValue> = Vec::new();
+    // Where each (field, tag) sits in `out`, so a colliding key replaces in constant time.
+    let mut positions: HashMap<(LocalizedField, Option<String>), usize> = HashMap::new();
     for (key, value) in fields.keys() {
         let (base, tag) = match key.split_once('#') {
             Some((base, tag)) => (base, Some(tag)),
@@ -380,6 +411,12 @@ fn read_localized(
         if text.is_empty() {
             continue;
         }
+        let max_bytes = if field.is_uri() {
+            MAX_URI_BYTES
+        } else {
+            MAX_TEXT_BYTES
+        };
+        check_text(key, text, max_bytes).map_err(invalid)?;
         if field.is_uri() {
             check_web_url(text).map_err(|why| invalid(format!("{key}: {why}")))?;
         }
@@ -388,12 +425,24 @@ fn read_localized(
                 "{key} may only be registered with an access token carrying the realm's dynamic client registration scope"
             )));
         }
-        out.retain(|existing| !(existing.field == field && existing.tag == tag));
-        out.push(LocalizedValue {
+        let localized = LocalizedValue {
             field,
-            tag,
+            tag: tag.clone(),
             value: text.clone(),
-        });
+        };
+        match positions.get(&(field, tag.clone())) {
+            Some(&at) => {
+                if let Some(slot) = out.get_mut(at) {
+                    *slot = localized;
+                }
+            }
+            None => {
+                check_count("language-tagged values", out.len() + 1, MAX_LOCALIZED_VALUES)
+                    .map_err(invalid)?;
+                positions.insert((field, tag), out.len());
+                out.push(localized);
+            }
+        }
     }
     Ok(out)
 }
@@ -474,7 +523,9 @@ fn read_algorithms(fields: &Fields<'_>) -> Result<Algorithms, RegistrationError>
 }
 
 fn read_response_types(fields: &Fields<'_>) -> Result<Vec<String>, RegistrationError> {
-    let list = fields.strings("response_types")?.unwrap_or_default();
+    let list = fields
+        .strings("response_types", MAX_ENUM_VALUES, MAX_TEXT_BYTES)?
+        .unwrap_or_default();
     if list.is_empty() {
         return Ok(vec!["code".to_owned()]);
     }
@@ -493,7 +544,7 @@ fn read_response_types(fields: &Fields<'_>) -> Result<Vec<String>, RegistrationE
 }
 
 fn read_url(fields: &Fields<'_>, key: &str) -> Result<Option<String>, RegistrationError> {
-    match fields.string(key)? {
+    match fields.string_up_to(key, MAX_URI_BYTES)? {
         None => Ok(None),
         Some(url) => {
             check_web_url(url).map_err(|why| invalid(format!("{key}: {why}")))?;

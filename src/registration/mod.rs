@@ -3,6 +3,7 @@
 
 mod error;
 mod fields;
+pub mod limits;
 mod metadata;
 mod profile;
 pub mod types;

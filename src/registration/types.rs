@@ -151,7 +151,7 @@ pub fn is_symmetric_key_management(alg: &str) -> bool {
 }
 
 /// Metadata whose values may carry a BCP 47 language tag (`client_name#ja-Jpan-JP`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LocalizedField {
     ClientName,

@@ -1,6 +1,8 @@
-//! URL rules: redirect URIs (stricter than AM, SPEC §3) and informational URLs.
+//! URL rules: redirect URIs (stricter than AM, SPEC §3) and informational URLs. Both start
+//! from [`parse_canonical`], so what is checked here is exactly the string that is stored.
 
 use super::types::ApplicationType;
+use crate::uri::{parse_canonical, shown};
 use std::net::IpAddr;
 use url::{Host, Url};
 
@@ -9,47 +11,51 @@ const DANGEROUS_SCHEMES: &[&str] = &["javascript", "data", "vbscript", "file"];
 
 /// Checks one redirect URI; the error says what is wrong with it.
 pub(crate) fn check_redirect_uri(raw: &str, app: ApplicationType) -> Result<(), String> {
-    let url = Url::parse(raw).map_err(|_| format!("{raw:?} is not an absolute URI"))?;
-    if raw.contains('#') {
-        return Err(format!("{raw:?} must not contain a fragment"));
+    let url = parse_canonical(raw)?;
+    let raw = shown(raw);
+    let raw = raw.as_str();
+    if url.fragment().is_some() {
+        return Err(format!("{raw} must not contain a fragment"));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!("{raw:?} must not contain user information"));
+        return Err(format!("{raw} must not contain user information"));
     }
     let scheme = url.scheme();
     if DANGEROUS_SCHEMES.contains(&scheme) {
-        return Err(format!("{raw:?} uses the forbidden scheme {scheme:?}"));
+        return Err(format!("{raw} uses the forbidden scheme {scheme:?}"));
     }
     match (scheme, app) {
         ("https", _) => Ok(()),
         ("http", _) if is_loopback(&url) => Ok(()),
         ("http", ApplicationType::Web) => Err(format!(
-            "{raw:?} must use https (http is allowed only on a loopback host)"
+            "{raw} must use https (http is allowed only on a loopback host)"
         )),
         ("http", ApplicationType::Native) => Err(format!(
-            "{raw:?}: native clients may use http only on a loopback host (RFC 8252 §7.3)"
+            "{raw}: native clients may use http only on a loopback host (RFC 8252 §7.3)"
         )),
         (_, ApplicationType::Native) if scheme.contains('.') => Ok(()),
         (_, ApplicationType::Native) => Err(format!(
-            "{raw:?}: a private-use scheme must contain a period, e.g. com.example.app (RFC 8252 §7.1)"
+            "{raw}: a private-use scheme must contain a period, e.g. com.example.app (RFC 8252 §7.1)"
         )),
         (_, ApplicationType::Web) => Err(format!(
-            "{raw:?}: web clients must use https (or http on a loopback host)"
+            "{raw}: web clients must use https (or http on a loopback host)"
         )),
     }
 }
 
 /// Checks a URL that is shown to users or fetched: absolute http(s), no fragment.
 pub(crate) fn check_web_url(raw: &str) -> Result<(), String> {
-    let url = Url::parse(raw).map_err(|_| format!("{raw:?} is not an absolute URL"))?;
+    let url = parse_canonical(raw)?;
+    let raw = shown(raw);
+    let raw = raw.as_str();
     if !matches!(url.scheme(), "https" | "http") {
-        return Err(format!("{raw:?} must be an http or https URL"));
+        return Err(format!("{raw} must be an http or https URL"));
     }
     if url.host().is_none() {
-        return Err(format!("{raw:?} has no host"));
+        return Err(format!("{raw} has no host"));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!("{raw:?} must not contain user information"));
+        return Err(format!("{raw} must not contain user information"));
     }
     Ok(())
 }

@@ -7,7 +7,9 @@
 //! the server only through [`SoftwarePublisher::to_document`] with `include_secret`.
 
 use super::signature::asymmetric_verifier;
+use crate::jwks_fetch::MAX_JWKS_KEYS;
 use crate::secret::Secret;
+use crate::uri::{parse_canonical, MAX_URI_BYTES};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -190,6 +192,11 @@ impl SoftwarePublisher {
             Some(issuer) if !issuer.is_empty() => issuer.to_owned(),
             _ => return Err("issuer is required (the iss of the publisher's statements)".into()),
         };
+        if issuer.len() > MAX_URI_BYTES || issuer.chars().any(char::is_control) {
+            return Err(format!(
+                "issuer must be at most {MAX_URI_BYTES} bytes without control characters"
+            ));
+        }
         let secret = match document.secret.as_deref() {
             None => None,
             Some("") => return Err("secret must not be empty".into()),
@@ -351,6 +358,9 @@ fn check_jwk_set(jwks: &Value, algorithm: SigningAlgorithm) -> Result<(), String
         .get("keys")
         .and_then(Value::as_array)
         .ok_or("jwks must be a JWK set: {\"keys\": [...]}")?;
+    if keys.len() > MAX_JWKS_KEYS {
+        return Err(format!("jwks must not have more than {MAX_JWKS_KEYS} keys"));
+    }
     let mut objects: Vec<&Map<String, Value>> = Vec::with_capacity(keys.len());
     for key in keys {
         let key = key
@@ -389,15 +399,14 @@ fn check_jwk_set(jwks: &Value, algorithm: SigningAlgorithm) -> Result<(), String
 /// SPEC §4: `jwks_uri` must be an absolute http(s) URL; whether it may be fetched (https
 /// only, public addresses) is the fetcher's decision at use time.
 fn check_jwks_uri(uri: &str) -> Result<(), String> {
-    let parsed = url::Url::parse(uri).map_err(|_| format!("jwks_uri {uri:?} is not a URL"))?;
+    let parsed = parse_canonical(uri).map_err(|why| format!("jwks_uri: {why}"))?;
+    let uri = crate::uri::shown(uri);
     if !matches!(parsed.scheme(), "https" | "http") || parsed.host_str().is_none() {
-        return Err(format!(
-            "jwks_uri {uri:?} must be an http(s) URL with a host"
-        ));
+        return Err(format!("jwks_uri {uri} must be an http(s) URL with a host"));
     }
     if parsed.fragment().is_some() || !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(format!(
-            "jwks_uri {uri:?} must not carry a fragment or user information"
+            "jwks_uri {uri} must not carry a fragment or user information"
         ));
     }
     Ok(())

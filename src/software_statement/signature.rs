@@ -87,7 +87,13 @@ pub(crate) fn verify_with_jwks(
         .and_then(Value::as_array)
         .ok_or_else(|| StatementError::NoUsableKey("the publisher's JWK set has no keys".into()))?;
     let mut candidates = 0usize;
-    for key in keys.iter().filter_map(Value::as_object) {
+    // Profiles cap their key sets and the fetcher refuses larger ones; the cap here also
+    // bounds sets stored before the cap existed.
+    for key in keys
+        .iter()
+        .take(crate::jwks_fetch::MAX_JWKS_KEYS)
+        .filter_map(Value::as_object)
+    {
         if let Some(kid) = kid {
             if key.get("kid").and_then(Value::as_str) != Some(kid) {
                 continue;

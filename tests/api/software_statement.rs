@@ -826,8 +826,18 @@ async fn invalid_publisher_profiles_are_refused_with_invalid_request() {
         ),
         (
             "jwks_uri not a URL",
-            json!({"issuer": "https://x.example", "jwks_uri": "keys please"}),
-            "not a URL",
+            json!({"issuer": "https://x.example", "jwks_uri": "keys-please"}),
+            "not an absolute URI",
+        ),
+        (
+            "jwks_uri with a backslash",
+            json!({"issuer": "https://x.example", "jwks_uri": "https://evil.example\\@x.example/jwks"}),
+            "backslashes are refused",
+        ),
+        (
+            "jwks_uri in a non-canonical spelling",
+            json!({"issuer": "https://x.example", "jwks_uri": "https:x.example/jwks"}),
+            "not in canonical form",
         ),
         (
             "no jwks_uri for the default selector",

@@ -1,0 +1,128 @@
+//! RFC 7523 §3 replay protection for `private_key_jwt`: each `(client_id, jti)` is accepted
+//! once while its assertion could still verify.
+//!
+//! Bounded in every direction: an entry is a 32-byte hash whatever the `jti`'s length, it is
+//! dropped once its assertion has expired (assertions live at most ten minutes, see
+//! `jose::MAX_ASSERTION_LIFETIME_SECONDS`), forgetting is amortized O(log n) through a heap
+//! ordered by expiry (no scan of the whole set), and the number of live entries is capped.
+//! When the cap is reached new assertions are refused rather than old entries evicted: an
+//! evicted entry would let its assertion be replayed, and a TTL cache that evicts or declines
+//! to admit under pressure (as `moka`'s TinyLFU does) cannot promise "used once".
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Mutex;
+
+/// Live assertions remembered per realm. At ~100 bytes an entry this is ~10 MiB, enough for
+/// 150 new assertions a second, sustained, at the longest assertion lifetime.
+pub const MAX_REMEMBERED_ASSERTIONS: usize = 100_000;
+
+/// Why an assertion was not recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayRefusal {
+    /// The `jti` was already used by this client.
+    Replayed,
+    /// The cache is full of live assertions; the caller should retry later.
+    Full,
+}
+
+type Fingerprint = [u8; 32];
+
+#[derive(Default)]
+struct Seen {
+    /// Fingerprint → the time after which it may be forgotten.
+    forget_after: HashMap<Fingerprint, u64>,
+    /// The same entries ordered by that time, earliest first.
+    by_expiry: BinaryHeap<Reverse<(u64, Fingerprint)>>,
+}
+
+/// The `jti`s a realm has accepted and that could still be replayed.
+pub struct ReplayCache {
+    seen: Mutex<Seen>,
+    capacity: usize,
+}
+
+impl ReplayCache {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            seen: Mutex::new(Seen::default()),
+            capacity,
+        }
+    }
+
+    /// Records `jti` of `client_id`, remembered until `forget_after` (the assertion's `exp`
+    /// plus clock skew), or refuses it. `now` drives the forgetting of expired entries.
+    pub fn remember(
+        &self,
+        client_id: &str,
+        jti: &str,
+        forget_after: u64,
+        now: u64,
+    ) -> Result<(), ReplayRefusal> {
+        let fingerprint = fingerprint(client_id, jti);
+        let mut seen = self.seen.lock().map_err(|_| ReplayRefusal::Full)?;
+        while let Some(Reverse((expiry, old))) = seen.by_expiry.peek().copied() {
+            if expiry > now {
+                break;
+            }
+            seen.by_expiry.pop();
+            seen.forget_after.remove(&old);
+        }
+        if seen.forget_after.contains_key(&fingerprint) {
+            return Err(ReplayRefusal::Replayed);
+        }
+        if seen.forget_after.len() >= self.capacity {
+            return Err(ReplayRefusal::Full);
+        }
+        seen.forget_after.insert(fingerprint, forget_after);
+        seen.by_expiry.push(Reverse((forget_after, fingerprint)));
+        Ok(())
+    }
+
+    /// How many assertions are remembered.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.seen.lock().map(|s| s.forget_after.len()).unwrap_or(0)
+    }
+}
+
+/// SHA-256 of the client id and the `jti`, length-prefixed so no two pairs collide by
+/// concatenation.
+fn fingerprint(client_id: &str, jti: &str) -> Fingerprint {
+    let mut hasher = openssl::sha::Sha256::new();
+    hasher.update(&(client_id.len() as u64).to_be_bytes());
+    hasher.update(client_id.as_bytes());
+    hasher.update(jti.as_bytes());
+    hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_jti_is_accepted_once_per_client_while_live() {
+        let cache = ReplayCache::new(10);
+        assert_eq!(cache.remember("a", "j", 200, 100), Ok(()));
+        assert_eq!(
+            cache.remember("a", "j", 200, 150),
+            Err(ReplayRefusal::Replayed)
+        );
+        assert_eq!(cache.remember("b", "j", 200, 150), Ok(()), "other client");
+        assert_eq!(cache.remember("a", "j", 300, 200), Ok(()), "forgotten after");
+    }
+
+    #[test]
+    fn expired_entries_make_room_and_a_full_cache_refuses_instead_of_evicting() {
+        let cache = ReplayCache::new(2);
+        cache.remember("a", "1", 110, 100).unwrap();
+        cache.remember("a", "2", 500, 100).unwrap();
+        assert_eq!(cache.remember("a", "3", 500, 105), Err(ReplayRefusal::Full));
+        assert_eq!(
+            cache.remember("a", "2", 500, 105),
+            Err(ReplayRefusal::Replayed)
+        );
+        assert_eq!(cache.remember("a", "3", 500, 110), Ok(()), "1 expired");
+        assert_eq!(cache.len(), 2);
+    }
+}
