@@ -88,6 +88,11 @@ impl Application {
         self.address
     }
 
+    /// Stops the server when asked (what SIGTERM does), for callers that restart it.
+    pub fn stop_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// Serves until SIGINT/SIGTERM, lets in-flight requests finish, then flushes the store.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await?;

@@ -102,7 +102,11 @@ mod tests {
             "https://client.example.com/cb%20x",
             "https://client.example.com/a/b?c=d&e=f#frag",
         ] {
-            assert!(parse_canonical(uri).is_ok(), "{uri}: {:?}", parse_canonical(uri));
+            assert!(
+                parse_canonical(uri).is_ok(),
+                "{uri}: {:?}",
+                parse_canonical(uri)
+            );
         }
     }
 

@@ -109,7 +109,11 @@ mod tests {
             Err(ReplayRefusal::Replayed)
         );
         assert_eq!(cache.remember("b", "j", 200, 150), Ok(()), "other client");
-        assert_eq!(cache.remember("a", "j", 300, 200), Ok(()), "forgotten after");
+        assert_eq!(
+            cache.remember("a", "j", 300, 200),
+            Ok(()),
+            "forgotten after"
+        );
     }
 
     #[test]

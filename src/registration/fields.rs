@@ -45,13 +45,33 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// An array of at most `max_items` strings of at most `max_bytes` each, de-duplicated
-    /// (by hash) with the first occurrence's order kept.
+    /// An array of at most `max_items` strings of at most `max_bytes` each, without control
+    /// characters, de-duplicated (by hash) with the first occurrence's order kept.
     pub(crate) fn strings(
         &self,
         key: &str,
         max_items: usize,
         max_bytes: usize,
+    ) -> Result<Option<Vec<String>>, RegistrationError> {
+        self.list(key, max_items, |s| check_text(key, s, max_bytes))
+    }
+
+    /// An array of at most `max_items` URIs, de-duplicated; their content is left to the URI
+    /// rules, whose refusals carry the field's own error code.
+    pub(crate) fn uris(
+        &self,
+        key: &str,
+        max_items: usize,
+    ) -> Result<Option<Vec<String>>, RegistrationError> {
+        self.list(key, max_items, |_| Ok(()))
+    }
+
+    /// An array of strings counted before any is read, each checked by `check`.
+    fn list(
+        &self,
+        key: &str,
+        max_items: usize,
+        check: impl Fn(&str) -> Result<(), String>,
     ) -> Result<Option<Vec<String>>, RegistrationError> {
         let Some(value) = self.present(key) else {
             return Ok(None);
@@ -66,7 +86,7 @@ impl<'a> Fields<'a> {
             let Value::String(s) = item else {
                 return Err(invalid(format!("{key} must be an array of strings")));
             };
-            check_text(key, s, max_bytes).map_err(invalid)?;
+            check(s).map_err(invalid)?;
             if seen.insert(s) {
                 out.push(s.clone());
             }

@@ -40,7 +40,9 @@ pub fn check_text(field: &str, value: &str, max_bytes: usize) -> Result<(), Stri
 /// Refuses a list longer than `max_items`.
 pub fn check_count(field: &str, count: usize, max_items: usize) -> Result<(), String> {
     if count > max_items {
-        return Err(format!("{field} must not have more than {max_items} entries"));
+        return Err(format!(
+            "{field} must not have more than {max_items} entries"
+        ));
     }
     Ok(())
 }

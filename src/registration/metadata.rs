@@ -136,8 +136,7 @@ pub fn validate(
         Some(t) if t == "native" => ApplicationType::Native,
         _ => ApplicationType::Web,
     };
-    let redirect_uris = fields
-        .strings("redirect_uris", MAX_URIS, MAX_URI_BYTES)?.unwrap_or_default();
+    let redirect_uris = fields.uris("redirect_uris", MAX_URIS)?.unwrap_or_default();
     for uri in &redirect_uris {
         check_redirect_uri(uri, application_type).map_err(|why| {
             RegistrationError::InvalidRedirectUri(format!("redirect_uris: {why}"))
@@ -146,7 +145,8 @@ pub fn validate(
     let sector_identifier_uri = read_url(&fields, "sector_identifier_uri")?;
     let scopes = read_scopes(&fields, policy)?;
     let default_scopes = fields
-        .strings("default_scopes", MAX_SCOPES, MAX_SCOPE_BYTES)?.unwrap_or_default();
+        .strings("default_scopes", MAX_SCOPES, MAX_SCOPE_BYTES)?
+        .unwrap_or_default();
     check_allowed_scopes("default_scopes", &default_scopes, policy)?;
     let localized = read_localized(&fields, policy)?;
     let subject_type = match fields.one_of("subject_type", &["public", "pairwise"])? {
@@ -155,7 +155,7 @@ pub fn validate(
     };
     let algorithms = read_algorithms(&fields)?;
     let post_logout_redirect_uris = fields
-        .strings("post_logout_redirect_uris", MAX_URIS, MAX_URI_BYTES)?
+        .uris("post_logout_redirect_uris", MAX_URIS)?
         .unwrap_or_default();
     for uri in &post_logout_redirect_uris {
         check_redirect_uri(uri, application_type).map_err(|why| {
@@ -184,9 +184,9 @@ pub fn validate(
         jwt_token_lifetime: fields.count("jwt_token_lifetime")?.unwrap_or(0),
     };
     let contacts = fields
-        .strings("contacts", MAX_CONTACTS, MAX_TEXT_BYTES)?.unwrap_or_default();
-    let request_uris = fields
-        .strings("request_uris", MAX_URIS, MAX_URI_BYTES)?.unwrap_or_default();
+        .strings("contacts", MAX_CONTACTS, MAX_TEXT_BYTES)?
+        .unwrap_or_default();
+    let request_uris = fields.uris("request_uris", MAX_URIS)?.unwrap_or_default();
     for uri in &request_uris {
         check_web_url(uri).map_err(|why| invalid(format!("request_uris: {why}")))?;
     }
@@ -215,7 +215,8 @@ pub fn validate(
         default_max_age,
         require_auth_time: fields.boolean("require_auth_time")?,
         default_acr_values: fields
-            .strings("default_acr_values", MAX_ENUM_VALUES, MAX_TEXT_BYTES)?.unwrap_or_default(),
+            .strings("default_acr_values", MAX_ENUM_VALUES, MAX_TEXT_BYTES)?
+            .unwrap_or_default(),
         initiate_login_uri: read_https_url(&fields, "initiate_login_uri")?,
         request_uris,
         post_logout_redirect_uris,
@@ -437,8 +438,12 @@ fn read_localized(
                 }
             }
             None => {
-                check_count("language-tagged values", out.len() + 1, MAX_LOCALIZED_VALUES)
-                    .map_err(invalid)?;
+                check_count(
+                    "language-tagged values",
+                    out.len() + 1,
+                    MAX_LOCALIZED_VALUES,
+                )
+                .map_err(invalid)?;
                 positions.insert((field, tag), out.len());
                 out.push(localized);
             }

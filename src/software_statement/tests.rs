@@ -804,7 +804,10 @@ fn publisher_profiles_are_validated_on_save() {
             with(json!({"jwks_uri": "file:///etc/passwd"})),
             "must be an http(s) URL",
         ),
-        (with(json!({"jwks_uri": "not-a-url"})), "is not an absolute URI"),
+        (
+            with(json!({"jwks_uri": "not-a-url"})),
+            "is not an absolute URI",
+        ),
         (
             with(json!({"signing_algorithm": "HS256"})),
             "secret is required",

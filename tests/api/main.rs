@@ -3,6 +3,7 @@
 mod admin;
 mod client_management;
 mod helpers;
+mod hostile_input;
 mod limits;
 mod open_registration;
 mod software_statement;
