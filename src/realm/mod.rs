@@ -15,7 +15,7 @@ mod state;
 mod token;
 
 pub use error::{RealmError, TokenError};
-pub use handle::{RealmHandle, Registered};
+pub use handle::{check_document, RealmHandle, Registered};
 pub use name::{RealmName, ROOT_REALM};
 pub use record::{ClientOrigin, ClientRecord};
 pub use registry::base_path;
