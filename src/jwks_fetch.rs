@@ -5,11 +5,11 @@
 //! the resolver, on the very addresses the connection then uses, so a DNS answer that changes
 //! between check and connect (DNS rebinding) cannot slip through.
 
+use moka::future::Cache;
 use serde_json::Value;
-use std::collections::HashMap;
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -19,7 +19,9 @@ const MAX_BYTES: u64 = 256 * 1024;
 /// verification.
 pub const MAX_JWKS_KEYS: usize = 16;
 /// Bound on cached sets, so registering many `jwks_uri`s cannot exhaust memory.
-const MAX_CACHED: usize = 10_000;
+const MAX_CACHED: u64 = 10_000;
+/// No fetched set is reused longer than this, whatever a client's `jwks_cache_timeout` says.
+const MAX_CACHE_AGE: Duration = Duration::from_secs(24 * 3600);
 
 /// Why keys could not be fetched; safe to show to the client that registered the URI.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -39,11 +41,25 @@ struct Cached {
     fetched_at: Instant,
 }
 
+impl Cached {
+    /// Whether this set may answer a request under `policy` looking for `kid`.
+    fn usable(&self, policy: CachePolicy, kid: Option<&str>) -> bool {
+        let age = self.fetched_at.elapsed();
+        if age > Duration::from_millis(policy.timeout_ms) {
+            return false;
+        }
+        kid.is_none_or(|kid| has_kid(&self.jwks, kid))
+            || age < Duration::from_millis(policy.miss_cache_ms)
+    }
+}
+
 /// The shared fetcher with its cache.
 pub struct JwksFetcher {
     agent: ureq::Agent,
     allow_insecure: bool,
-    cache: Mutex<HashMap<String, Cached>>,
+    /// Fetched sets by URL. Concurrent misses on one URL share a single fetch; past
+    /// `MAX_CACHED` sets the least used are evicted (losing one only costs a refetch).
+    cache: Cache<String, Arc<Cached>>,
 }
 
 impl JwksFetcher {
@@ -59,7 +75,10 @@ impl JwksFetcher {
         Ok(Self {
             agent,
             allow_insecure,
-            cache: Mutex::new(HashMap::new()),
+            cache: Cache::builder()
+                .max_capacity(MAX_CACHED)
+                .time_to_live(MAX_CACHE_AGE)
+                .build(),
         })
     }
 
@@ -71,43 +90,28 @@ impl JwksFetcher {
         policy: CachePolicy,
         kid: Option<&str>,
     ) -> Result<Arc<Value>, FetchError> {
-        if let Some(cached) = self.cached(url, policy, kid) {
-            return Ok(cached);
+        if let Some(entry) = self.cache.get(url).await {
+            if entry.usable(policy, kid) {
+                return Ok(Arc::clone(&entry.jwks));
+            }
+            self.cache.invalidate(url).await;
         }
         let fetcher = Arc::clone(self);
         let owned_url = url.to_owned();
-        let jwks = tokio::task::spawn_blocking(move || fetcher.fetch(&owned_url))
-            .await
-            .map_err(|e| FetchError(format!("fetch task failed: {e}")))??;
-        let jwks = Arc::new(jwks);
-        if let Ok(mut cache) = self.cache.lock() {
-            if cache.len() >= MAX_CACHED {
-                cache.clear();
-            }
-            cache.insert(
-                url.to_owned(),
-                Cached {
-                    jwks: Arc::clone(&jwks),
+        let entry = self
+            .cache
+            .try_get_with(url.to_owned(), async move {
+                let jwks = tokio::task::spawn_blocking(move || fetcher.fetch(&owned_url))
+                    .await
+                    .map_err(|e| FetchError(format!("fetch task failed: {e}")))??;
+                Ok::<_, FetchError>(Arc::new(Cached {
+                    jwks: Arc::new(jwks),
                     fetched_at: Instant::now(),
-                },
-            );
-        }
-        Ok(jwks)
-    }
-
-    fn cached(&self, url: &str, policy: CachePolicy, kid: Option<&str>) -> Option<Arc<Value>> {
-        let cache = self.cache.lock().ok()?;
-        let entry = cache.get(url)?;
-        let age = entry.fetched_at.elapsed();
-        if age > Duration::from_millis(policy.timeout_ms) {
-            return None;
-        }
-        let kid_known = kid.is_none_or(|kid| has_kid(&entry.jwks, kid));
-        if kid_known || age < Duration::from_millis(policy.miss_cache_ms) {
-            Some(Arc::clone(&entry.jwks))
-        } else {
-            None
-        }
+                }))
+            })
+            .await
+            .map_err(|shared: Arc<FetchError>| FetchError::clone(&shared))?;
+        Ok(Arc::clone(&entry.jwks))
     }
 
     fn fetch(&self, url: &str) -> Result<Value, FetchError> {

@@ -10,9 +10,9 @@ use super::error::StatementError;
 use super::publisher::SigningAlgorithm;
 use josekit::jwk::Jwk;
 use josekit::jws::{self, JwsVerifier};
+use moka::sync::Cache;
 use serde_json::{Map, Value};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 /// SPEC §5 / reference §13 A11: allowed clock difference on `exp`, `nbf` and `iat`.
 pub const CLOCK_SKEW_SECONDS: i64 = 60;
@@ -121,28 +121,24 @@ pub(crate) fn verify_with_jwks(
 
 /// Verifiers already built, by algorithm and JWK text. Building one makes OpenSSL decode the
 /// key, which costs many times the signature check, and publishers reuse their keys.
-type VerifierCache = Mutex<HashMap<(&'static str, String), Arc<dyn JwsVerifier>>>;
-/// Bound on cached verifiers, so keys from many `jwks_uri` sets cannot grow memory forever.
-const MAX_CACHED_VERIFIERS: usize = 4096;
+type VerifierCache = Cache<(&'static str, String), Arc<dyn JwsVerifier>>;
+/// Bound on cached verifiers, so keys from many `jwks_uri` sets cannot grow memory forever;
+/// past it the least used are evicted (losing one only costs rebuilding it).
+const MAX_CACHED_VERIFIERS: u64 = 4096;
 
 fn cached_verifier(
     algorithm: SigningAlgorithm,
     jwk: &Map<String, Value>,
 ) -> Result<Arc<dyn JwsVerifier>, String> {
     static CACHE: OnceLock<VerifierCache> = OnceLock::new();
-    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    let cache = CACHE.get_or_init(|| Cache::new(MAX_CACHED_VERIFIERS));
     let key = (algorithm.as_str(), Value::Object(jwk.clone()).to_string());
-    if let Some(verifier) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
-        return Ok(verifier);
-    }
-    let verifier: Arc<dyn JwsVerifier> = Arc::from(asymmetric_verifier(algorithm, jwk)?);
-    if let Ok(mut cache) = cache.lock() {
-        if cache.len() >= MAX_CACHED_VERIFIERS {
-            cache.clear();
-        }
-        cache.insert(key, Arc::clone(&verifier));
-    }
-    Ok(verifier)
+    // Concurrent misses on one key build it once.
+    cache
+        .try_get_with(key, || {
+            asymmetric_verifier(algorithm, jwk).map(Arc::<dyn JwsVerifier>::from)
+        })
+        .map_err(|shared: Arc<String>| String::clone(&shared))
 }
 
 /// RFC 7519 §4.1.4–4.1.6 with SPEC §5's 60 s skew; each claim only when present (AM accepts

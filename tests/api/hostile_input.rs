@@ -5,11 +5,14 @@
 
 use crate::helpers::*;
 use crate::token_helpers::*;
+use actix_web::{web, App, HttpResponse, HttpServer};
 use awc::http::{Method, StatusCode};
 use dynreg::config::Settings;
 use dynreg::startup::Application;
 use jsonwebtoken::{encode, Header};
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// The `n`th shortest scope token (RFC 6749 §3.3 characters other than `"` and `\`), so
 /// that 17,356 distinct tokens fit in 64 KiB as in the issue.
@@ -347,6 +350,32 @@ async fn assertions_with_far_or_overflowing_exp_or_huge_jti_are_refused() {
     assert_eq!(replay.status, StatusCode::UNAUTHORIZED, "{}", replay.body);
 }
 
+/// A `client_credentials` token request in alpha with this assertion; status and body text.
+async fn post_assertion(api: Api, jwt: String) -> (StatusCode, String) {
+    let body: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("grant_type", "client_credentials"),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", jwt.as_str()),
+        ])
+        .finish();
+    let mut response = api
+        .client
+        .post(format!("{}{}/access_token", api.address, base("alpha")))
+        .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+        .send_body(body)
+        .await
+        .unwrap();
+    let raw = response.body().await.unwrap();
+    (
+        response.status(),
+        String::from_utf8_lossy(&raw).into_owned(),
+    )
+}
+
 const STABLE_PUBLIC_URL: &str = "http://dynreg.test";
 
 /// A server over `data_dir`, run as a local task; answers its API and a stop handle.
@@ -390,36 +419,7 @@ async fn a_restart_does_not_let_a_used_assertion_be_replayed() {
         true,
         &claims(STABLE_PUBLIC_URL, "jwt", now, now + 300, "once"),
     );
-    let form = |jwt: String| {
-        vec![
-            ("grant_type".to_owned(), "client_credentials".to_owned()),
-            (
-                "client_assertion_type".to_owned(),
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned(),
-            ),
-            ("client_assertion".to_owned(), jwt),
-        ]
-    };
-    let post = |api: &Api, jwt: String| {
-        let api = api.clone();
-        async move {
-            let body: String = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(form(jwt))
-                .finish();
-            let mut response = api
-                .client
-                .post(format!("{}{}/access_token", api.address, base("alpha")))
-                .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
-                .send_body(body)
-                .await
-                .unwrap();
-            let raw = response.body().await.unwrap();
-            (
-                response.status(),
-                String::from_utf8_lossy(&raw).into_owned(),
-            )
-        }
-    };
+    let post = |api: &Api, jwt: String| post_assertion(api.clone(), jwt);
     let (status, body) = post(&first, used.clone()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     stop.stop(true).await;
@@ -505,5 +505,70 @@ async fn client_key_sets_are_capped_and_keys_without_kid_are_tried_in_bounded_ti
         response.error_description().contains("more than 16 keys"),
         "{}",
         response.error_description()
+    );
+}
+
+/// Serves `jwks` slowly at `http://127.0.0.1:<port>/jwks`, counting the fetches.
+fn serve_counted_jwks(jwks: Value, fetches: Arc<AtomicUsize>) -> String {
+    let server = HttpServer::new(move || {
+        let jwks = jwks.clone();
+        let fetches = Arc::clone(&fetches);
+        App::new().route(
+            "/jwks",
+            web::get().to(move || {
+                let jwks = jwks.clone();
+                fetches.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    // Slow enough that every request below arrives while this fetch runs.
+                    actix_rt::time::sleep(std::time::Duration::from_millis(500)).await;
+                    HttpResponse::Ok().json(jwks)
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let address = server.addrs()[0];
+    actix_rt::spawn(server.run());
+    format!("http://{address}/jwks")
+}
+
+#[actix_web::test]
+async fn concurrent_token_requests_share_one_jwks_uri_fetch() {
+    let app = spawn_app_with(|s| s.allow_insecure_fetch = true).await;
+    let key = client_key();
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let jwks_uri = serve_counted_jwks(json!({ "keys": [key.public_jwk] }), Arc::clone(&fetches));
+    app.static_client(
+        "alpha",
+        "shared",
+        json!({
+            "grant_types": ["client_credentials"], "token_endpoint_auth_method": "private_key_jwt",
+            "client_secret": "unused", "jwks_uri": jwks_uri,
+        }),
+    )
+    .await;
+    let now = dynreg::time::now_unix();
+    let requests = (0..16)
+        .map(|i| {
+            let jwt = signed(
+                &key,
+                true,
+                &claims(&app.address, "shared", now, now + 60, &format!("s{i}")),
+            );
+            post_assertion(app.api.clone(), jwt)
+        })
+        .collect();
+
+    let answers = join_local(requests).await;
+
+    for (status, body) in answers {
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        1,
+        "one fetch for 16 requests"
     );
 }
