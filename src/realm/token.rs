@@ -15,6 +15,7 @@ use crate::registration::types::{AuthMethod, ClientKeys};
 use crate::secret::Secret;
 use crate::time::now_unix;
 use serde_json::{json, Value};
+use std::collections::HashSet;
 
 /// No access token lives longer than a day, whatever a client's `access_token_lifetime`
 /// says; rotated signing keys therefore stay published for a day.
@@ -81,15 +82,20 @@ impl RealmHandle {
         let scopes: Vec<String> = match request.scope.as_deref().map(str::trim) {
             None | Some("") => metadata.scopes.clone(),
             Some(requested) => {
+                // Hash sets, so a form full of repeated tokens costs linear time.
+                let registered: HashSet<&str> =
+                    metadata.scopes.iter().map(String::as_str).collect();
+                let mut seen: HashSet<&str> = HashSet::new();
                 let mut list: Vec<String> = Vec::new();
                 for scope in requested.split(' ').filter(|s| !s.is_empty()) {
-                    if !metadata.scopes.iter().any(|s| s == scope) {
+                    if !registered.contains(scope) {
                         return Err(TokenError::InvalidScope(format!(
-                            "scope {scope:?} is not registered for this client"
+                            "scope {} is not registered for this client",
+                            crate::uri::shown(scope)
                         ))
                         .into());
                     }
-                    if !list.iter().any(|s| s == scope) {
+                    if seen.insert(scope) {
                         list.push(scope.to_owned());
                     }
                 }

@@ -201,3 +201,52 @@ fn unknown_fields_are_ignored() {
         check(json!({"frobnicate": true, "client_id": "mine", "client_secret": "mine"})).unwrap();
     assert_eq!(m, check(json!({})).unwrap());
 }
+
+#[test]
+fn lists_are_counted_before_their_elements_are_read() {
+    let mut contacts: Vec<Value> = (0..limits::MAX_CONTACTS)
+        .map(|i| json!(format!("c{i}")))
+        .collect();
+    contacts.push(json!(42));
+    let error = check(json!({ "contacts": contacts })).unwrap_err();
+    assert!(
+        error.description().contains("must not have more than"),
+        "the count is checked before the non-string entry: {error}"
+    );
+}
+
+#[test]
+fn duplicates_are_dropped_keeping_the_first_order() {
+    let metadata = check(json!({
+        "scope": "profile openid  profile email openid",
+        "contacts": ["b@x", "a@x", "b@x"],
+    }))
+    .unwrap();
+    assert_eq!(metadata.scopes, ["profile", "openid", "email"]);
+    assert_eq!(metadata.contacts, ["b@x", "a@x"]);
+}
+
+#[test]
+fn a_repeated_language_tag_replaces_the_earlier_value_in_place() {
+    let metadata = check(json!({ "client_name#EN": "first", "client_name#en": "second" })).unwrap();
+    let names: Vec<_> = metadata
+        .localized
+        .iter()
+        .map(|l| (l.tag.as_deref(), l.value.as_str()))
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+}
+
+#[test]
+fn control_characters_are_refused_in_every_kind_of_string() {
+    for (field, value) in [
+        ("client_name", json!("a\u{7}b")),
+        ("software_id", json!("a\nb")),
+        ("contacts", json!(["a\u{0}b"])),
+        ("default_acr_values", json!(["a\rb"])),
+        ("client_name#en", json!("a\u{85}b")),
+    ] {
+        let error = check(json!({ field: value })).unwrap_err();
+        assert_eq!(error.code(), "invalid_client_metadata", "{field}");
+    }
+}
