@@ -13,7 +13,7 @@ use super::state::{snapshot, RealmState, SharedState};
 use super::RealmName;
 use crate::jwks_fetch::{CachePolicy, JwksFetcher};
 use crate::registration::{
-    parse_request, validate, ClientMetadata, ClientProfile, RegistrationError,
+    parse_request, validate, ClientMetadata, ClientProfile, RegistrationError, ResponseProfile,
 };
 use crate::secret::{Secret, SecretHash};
 use crate::software_statement::{
@@ -117,6 +117,11 @@ impl RealmHandle {
     /// The realm's current provider settings.
     pub fn settings(&self) -> ProviderSettings {
         self.snapshot().settings.clone()
+    }
+
+    /// How this realm shapes registration responses.
+    pub fn response_profile(&self) -> ResponseProfile {
+        self.snapshot().settings.response_profile
     }
 
     /// The realm's public keys as a JWK set.
@@ -458,7 +463,9 @@ impl RealmHandle {
             clients: clients
                 .iter()
                 .map(|record| {
-                    let mut json = record.profile.to_json(&Default::default());
+                    let mut json = record
+                        .profile
+                        .to_json(&Default::default(), ResponseProfile::Standard);
                     if !include_secrets {
                         json.remove("client_secret");
                     }
