@@ -74,6 +74,28 @@ type AccessTokenJwt = IdToken<
     CoreJwsSigningAlgorithm,
 >;
 
+/// Sends a request and parses its JSON answer into `T`, which must accept it unmodified.
+fn fetch_json<T: DeserializeOwned>(
+    agent: &ureq::Agent,
+    method: Method,
+    url: &str,
+    bearer: Option<&str>,
+    body: Option<Vec<u8>>,
+    expected: StatusCode,
+) -> Outcome<T> {
+    let response = http::send(agent, http::request(method.clone(), url, bearer, body)?)?;
+    ensure(
+        response.status() == expected,
+        format!(
+            "{method} {url}: HTTP {} (expected {expected}): {}",
+            response.status(),
+            String::from_utf8_lossy(response.body())
+        ),
+    )?;
+    serde_json::from_slice(response.body())
+        .map_err(|e| format!("{method} {url}: the crate's type refused the body: {e}").into())
+}
+
 struct Realm {
     agent: ureq::Agent,
     issuer: IssuerUrl,
@@ -95,17 +117,7 @@ impl Realm {
         body: Option<Vec<u8>>,
         expected: StatusCode,
     ) -> Outcome<T> {
-        let response = self.call(http::request(method.clone(), url, bearer, body)?)?;
-        ensure(
-            response.status() == expected,
-            format!(
-                "{method} {url}: HTTP {} (expected {expected}): {}",
-                response.status(),
-                String::from_utf8_lossy(response.body())
-            ),
-        )?;
-        serde_json::from_slice(response.body())
-            .map_err(|e| format!("{method} {url}: the crate's type refused the body: {e}").into())
+        fetch_json(&self.agent, method, url, bearer, body, expected)
     }
 
     /// The crate's client for a registered client of this realm.
@@ -199,49 +211,43 @@ fn discover(issuer: &str) -> Outcome<Realm> {
     ));
     let metadata_url = metadata_url.to_string();
     let agent = http::agent();
-    let mut realm = Realm {
-        agent,
-        issuer: issuer.clone(),
-        metadata: AuthorizationServerMetadata {
-            issuer: issuer.clone(),
-            token_endpoint: TokenUrl::new(format!("{}/access_token", issuer.as_str()))?,
-            registration_endpoint: RegistrationUrl::new(format!("{}/register", issuer.as_str()))?,
-            jwks_uri: JsonWebKeySetUrl::new(format!("{}/connect/jwk_uri", issuer.as_str()))?,
-            introspection_endpoint: IntrospectionUrl::new(format!(
-                "{}/introspect",
-                issuer.as_str()
-            ))?,
-            grant_types_supported: Vec::new(),
-        },
-        jwks: CoreJsonWebKeySet::new(Vec::new()),
-    };
-    realm.metadata = realm.json(Method::GET, &metadata_url, None, None, StatusCode::OK)?;
-    ensure(
-        realm.metadata.issuer == issuer,
-        format!(
-            "RFC 8414 issuer {:?} is not {:?}",
-            realm.metadata.issuer, issuer
-        ),
+    let metadata: AuthorizationServerMetadata = fetch_json(
+        &agent,
+        Method::GET,
+        &metadata_url,
+        None,
+        None,
+        StatusCode::OK,
     )?;
     ensure(
-        realm.metadata.grant_types_supported == [CoreGrantType::ClientCredentials],
+        metadata.issuer == issuer,
+        format!("RFC 8414 issuer {:?} is not {:?}", metadata.issuer, issuer),
+    )?;
+    ensure(
+        metadata.grant_types_supported == [CoreGrantType::ClientCredentials],
         "RFC 8414 grant_types_supported",
     )?;
     ensure(
-        realm
-            .metadata
+        metadata
             .introspection_endpoint
             .as_str()
             .ends_with("/introspect"),
         "RFC 8414 introspection_endpoint",
     )?;
-    realm.jwks = realm.json(
+    let jwks: CoreJsonWebKeySet = fetch_json(
+        &agent,
         Method::GET,
-        realm.metadata.jwks_uri.as_str(),
+        metadata.jwks_uri.as_str(),
         None,
         None,
         StatusCode::OK,
     )?;
+    let realm = Realm {
+        agent,
+        issuer,
+        metadata,
+        jwks,
+    };
     let keys = realm.jwks.keys();
     let signing = keys
         .iter()
