@@ -5,7 +5,6 @@ use super::error::ApiError;
 use super::extract::{bearer_token, body, query_param};
 use super::{method_not_allowed, no_store, AppState};
 use crate::realm::{ClientRecord, ProviderSettings, RealmDocument, RealmHandle, RealmName};
-use crate::registration::ResponseProfile;
 use crate::software_statement::PublisherDocument;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -290,9 +289,7 @@ async fn delete_publisher(
 
 /// A client as the admin sees it: the profile plus its origin; the secret only on request.
 fn admin_view(record: &ClientRecord, include_secret: bool) -> Map<String, Value> {
-    let mut json = record
-        .profile
-        .to_json(&Default::default(), ResponseProfile::Standard);
+    let mut json = record.static_document();
     if !include_secret {
         json.remove("client_secret");
     }

@@ -162,6 +162,7 @@ impl RealmHandle {
             profile: profile.clone(),
             origin: ClientOrigin::Dynamic,
             registration_token: token.as_ref().map(Secret::hash),
+            allowed_resources: Vec::new(),
         };
         self.write(RegisterClient { record }).await?;
         log::info!(
@@ -228,6 +229,7 @@ impl RealmHandle {
             profile: profile.clone(),
             origin: ClientOrigin::Dynamic,
             registration_token: Some(token.hash()),
+            allowed_resources: Vec::new(),
         };
         self.write(ReplaceClient {
             presented,
@@ -463,9 +465,7 @@ impl RealmHandle {
             clients: clients
                 .iter()
                 .map(|record| {
-                    let mut json = record
-                        .profile
-                        .to_json(&Default::default(), ResponseProfile::Standard);
+                    let mut json = record.static_document();
                     if !include_secrets {
                         json.remove("client_secret");
                     }
@@ -566,6 +566,7 @@ fn static_record(client: StaticClient) -> ClientRecord {
         },
         origin: ClientOrigin::Static,
         registration_token: None,
+        allowed_resources: client.allowed_resources,
     }
 }
 

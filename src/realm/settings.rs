@@ -25,7 +25,7 @@ fn default_access_token_lifetime() -> u64 {
     3600
 }
 
-/// At most this many entries in `allowed_resources`.
+/// At most this many entries in a realm's or a static client's `allowed_resources`.
 pub const MAX_ALLOWED_RESOURCES: usize = 100;
 
 /// A realm's OAuth 2.0 provider settings (`oauth2_provider`); missing fields take defaults.
@@ -155,6 +155,8 @@ pub struct StaticClient {
     pub client_id: String,
     pub client_secret: Option<String>,
     pub metadata: ClientMetadata,
+    /// RFC 8707 resources this client may ask for besides the realm's.
+    pub allowed_resources: Vec<String>,
 }
 
 impl StaticClient {
@@ -184,6 +186,8 @@ impl StaticClient {
             Some(Value::String(secret)) if !secret.is_empty() => Some(secret.clone()),
             Some(_) => return Err("client_secret must be a non-empty string".into()),
         };
+        let allowed_resources = read_allowed_resources(document.get("allowed_resources"))
+            .map_err(|why| format!("allowed_resources: {why}"))?;
         match (metadata.is_public(), &client_secret) {
             (false, None) => Err("client_secret is required for a confidential client".into()),
             (true, Some(_)) => Err("a public client must not have a client_secret".into()),
@@ -191,9 +195,29 @@ impl StaticClient {
                 client_id,
                 client_secret,
                 metadata,
+                allowed_resources,
             }),
         }
     }
+}
+
+/// A static client's `allowed_resources`: absent, or an array of resource indicators.
+fn read_allowed_resources(value: Option<&Value>) -> Result<Vec<String>, String> {
+    let list = match value {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(list)) => list,
+        Some(_) => return Err("must be an array of URIs".into()),
+    };
+    if list.len() > MAX_ALLOWED_RESOURCES {
+        return Err(format!("at most {MAX_ALLOWED_RESOURCES} entries"));
+    }
+    list.iter()
+        .map(|entry| {
+            let resource = entry.as_str().ok_or("must be an array of URIs")?;
+            check_resource_indicator(resource)?;
+            Ok(resource.to_owned())
+        })
+        .collect()
 }
 
 /// Admin-chosen client ids: printable ASCII without spaces, at most 256 characters.

@@ -104,7 +104,12 @@ impl RealmHandle {
             }
         };
         let state = self.snapshot();
-        let audience = token_audience(&state.settings, self.issuer(), request.resources)?;
+        let audience = token_audience(
+            &state.settings,
+            self.issuer(),
+            &client.allowed_resources,
+            request.resources,
+        )?;
         let lifetime = match metadata.lifetimes.access_token_lifetime {
             0 => state.settings.access_token_lifetime_seconds,
             own => own,
@@ -312,11 +317,13 @@ pub(crate) fn default_audience<'a>(settings: &'a ProviderSettings, issuer: &'a s
 }
 
 /// RFC 9068 §2.2 `aud` of a new token: the default audience when no `resource` was asked
-/// for, else the resources, each of which the realm must allow (RFC 8707 §2: anything else
-/// is `invalid_target`). The realm's issuer and default audience are always allowed.
+/// for, else the resources, each of which the realm or the client must allow (RFC 8707 §2:
+/// anything else is `invalid_target`). The realm's issuer and default audience are always
+/// allowed.
 fn token_audience(
     settings: &ProviderSettings,
     issuer: &str,
+    client_allowed: &[String],
     resources: Vec<String>,
 ) -> Result<Audience, TokenError> {
     let default = default_audience(settings, issuer);
@@ -334,7 +341,8 @@ fn token_audience(
             .map_err(|why| TokenError::InvalidTarget(format!("resource: {why}")))?;
         let allowed = resource == issuer
             || resource == default
-            || settings.allowed_resources.contains(&resource);
+            || settings.allowed_resources.contains(&resource)
+            || client_allowed.contains(&resource);
         if !allowed {
             return Err(TokenError::InvalidTarget(format!(
                 "resource {resource:?} is not a resource of this realm"
@@ -374,8 +382,29 @@ mod tests {
     }
 
     fn audience(settings: &ProviderSettings, resources: &[&str]) -> Result<Audience, TokenError> {
+        audience_for_client(settings, &[], resources)
+    }
+
+    fn audience_for_client(
+        settings: &ProviderSettings,
+        client_allowed: &[&str],
+        resources: &[&str],
+    ) -> Result<Audience, TokenError> {
+        let client_allowed: Vec<String> = client_allowed.iter().map(|r| r.to_string()).collect();
         let resources = resources.iter().map(|r| r.to_string()).collect();
-        token_audience(settings, ISSUER, resources)
+        token_audience(settings, ISSUER, &client_allowed, resources)
+    }
+
+    #[test]
+    fn a_client_may_name_its_own_allowed_resources_and_only_it() {
+        let realm = settings(None, &[]);
+        let own = "https://own.example.com/";
+        assert_eq!(
+            audience_for_client(&realm, &[own], &[own]).unwrap(),
+            Audience::One(own.into())
+        );
+        let error = audience(&realm, &[own]).expect_err("another client");
+        assert_eq!(error.code(), "invalid_target");
     }
 
     #[test]

@@ -125,6 +125,73 @@ async fn an_allowed_resource_becomes_the_audience_and_such_a_token_cannot_regist
 }
 
 #[actix_web::test]
+async fn a_static_client_may_name_the_resources_the_admin_allowed_it_and_a_dynamic_one_may_not() {
+    let app = spawn_app().await;
+    app.static_client(
+        "alpha",
+        "api-caller",
+        json!({
+            "client_secret": "s3cret", "grant_types": ["client_credentials"],
+            "scopes": ["openid"], "allowed_resources": [API],
+        }),
+    )
+    .await;
+    let dynamic = app
+        .register_ok(
+            "alpha",
+            &json!({"grant_types": ["client_credentials"], "allowed_resources": [API]}),
+        )
+        .await;
+    let request = [("grant_type", "client_credentials"), ("resource", API)];
+
+    let granted = app
+        .post_form(
+            "alpha",
+            "access_token",
+            &request,
+            Some(("api-caller", "s3cret")),
+        )
+        .await;
+    let refused = app
+        .post_form(
+            "alpha",
+            "access_token",
+            &request,
+            Some((text(&dynamic, "client_id"), text(&dynamic, "client_secret"))),
+        )
+        .await;
+
+    assert_eq!(granted.status, StatusCode::OK, "{}", granted.body);
+    assert_eq!(
+        claims(granted.body["access_token"].as_str().unwrap())["aud"],
+        API
+    );
+    refused.assert_error(
+        400,
+        "invalid_target",
+        "a self-registered client names a resource",
+    );
+    assert!(dynamic.get("allowed_resources").is_none(), "{dynamic}");
+    let shown = app
+        .admin(Method::GET, "/admin/realms/alpha/clients/api-caller", None)
+        .await;
+    assert_eq!(
+        shown.body["allowed_resources"],
+        json!([API]),
+        "{}",
+        shown.body
+    );
+    let bad = app
+        .admin(
+            Method::PUT,
+            "/admin/realms/alpha/clients/api-caller",
+            Some(&json!({"client_secret": "s3cret", "allowed_resources": ["relative"]})),
+        )
+        .await;
+    bad.assert_error(400, "invalid_request", "a static client's bad resource");
+}
+
+#[actix_web::test]
 async fn resources_the_realm_does_not_allow_are_invalid_target() {
     let app = spawn_app().await;
     allow_resources(&app, None, &[API]).await;
