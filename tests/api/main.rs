@@ -1,10 +1,12 @@
 //! Black-box tests over HTTP: one binary, one real server per test.
 
+mod access_tokens;
 mod admin;
 mod client_management;
 mod helpers;
 mod hostile_input;
 mod limits;
+mod metadata;
 mod open_registration;
 mod software_statement;
 mod statement_helpers;
