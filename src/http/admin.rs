@@ -3,7 +3,7 @@
 
 use super::error::ApiError;
 use super::extract::{bearer_token, body, query_param};
-use super::{method_not_allowed, no_store, AppState};
+use super::{no_store, not_allowed, AppState};
 use crate::realm::{ClientRecord, ProviderSettings, RealmDocument, RealmHandle, RealmName};
 use crate::software_statement::PublisherDocument;
 use actix_web::body::MessageBody;
@@ -31,49 +31,49 @@ pub fn scope() -> actix_web::Scope<
         .service(
             web::resource("/realms")
                 .get(list_realms)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("GET")),
         )
         .service(
             web::resource("/realms/{realm}")
                 .get(export_realm)
                 .put(put_realm)
                 .delete(delete_realm)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("GET, PUT, DELETE")),
         )
         .service(
             web::resource("/realms/{realm}/oauth2-provider")
                 .get(read_provider)
                 .put(put_provider)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("GET, PUT")),
         )
         .service(
             web::resource("/realms/{realm}/software-publishers")
                 .get(list_publishers)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("GET")),
         )
         .service(
             web::resource("/realms/{realm}/software-publishers/{agent_id}")
                 .get(read_publisher)
                 .put(put_publisher)
                 .delete(delete_publisher)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("GET, PUT, DELETE")),
         )
         .service(
             web::resource("/realms/{realm}/keys/rotate")
                 .post(rotate_keys)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("POST")),
         )
         .service(
             web::resource("/realms/{realm}/clients")
                 .get(list_clients)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("GET")),
         )
         .service(
             web::resource("/realms/{realm}/clients/{client_id}")
                 .get(read_client)
                 .put(put_client)
                 .delete(delete_client)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("GET, PUT, DELETE")),
         )
 }
 

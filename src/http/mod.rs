@@ -44,12 +44,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/health")
             .get(ops::health)
-            .default_service(web::to(method_not_allowed)),
+            .default_service(not_allowed("GET")),
     )
     .service(
         web::resource("/metrics")
             .get(ops::metrics)
-            .default_service(web::to(method_not_allowed)),
+            .default_service(not_allowed("GET")),
     )
     .service(admin::scope())
     // Most specific first: a scope that matches a prefix does not fall through.
@@ -66,38 +66,52 @@ fn realm_scope(prefix: &str) -> actix_web::Scope {
                 .get(registration::read_client)
                 .put(registration::replace_client)
                 .delete(registration::delete_client)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("POST, GET, PUT, DELETE")),
         )
         .service(
             web::resource("/access_token")
                 .post(token::issue_token)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("POST")),
         )
         .service(
             web::resource("/introspect")
                 .post(token::introspect)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("POST")),
         )
         .service(
             web::resource("/.well-known/openid-configuration")
                 .get(discovery::openid_configuration)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("GET")),
         )
         .service(
             web::resource("/connect/jwk_uri")
                 .get(discovery::jwk_uri)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("GET")),
         )
         .default_service(web::to(not_found))
 }
 
-/// JSON 405 for a known path with another method.
-pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
-    ApiError::MethodNotAllowed(req.method().to_string()).error_response()
+/// JSON 405 with `Allow` (RFC 9110 §15.5.6) for a known path asked with another method.
+/// `allowed` lists the methods the resource routes; a test checks each list against its routes.
+pub fn not_allowed(allowed: &'static str) -> actix_web::Route {
+    web::to(move |req: HttpRequest| async move {
+        ApiError::MethodNotAllowed {
+            method: req.method().to_string(),
+            allowed,
+        }
+        .error_response()
+    })
 }
 
-/// JSON 404 for every unknown path.
-pub async fn not_found() -> HttpResponse {
+/// JSON 404 for every unknown path; a path that only differs from a route by its trailing
+/// slash says so.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    let path = req.path();
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.len() < path.len() && !trimmed.is_empty() && req.resource_map().has_resource(trimmed)
+    {
+        return ApiError::TrailingSlash(trimmed.to_owned()).error_response();
+    }
     ApiError::NoRoute.error_response()
 }
 

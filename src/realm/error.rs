@@ -15,7 +15,10 @@ pub enum RealmError {
     /// No token was sent and open registration is off.
     #[error("registration requires an access token in this realm")]
     RegistrationNotOpen,
-    /// RFC 7592 §2: missing, wrong, rotated or unknown registration access token, or unknown client.
+    /// RFC 7592 §2: a management request came without `Authorization: Bearer`.
+    #[error("this request needs the client's registration access token in Authorization: Bearer <token>")]
+    MissingRegistrationToken,
+    /// RFC 7592 §2: wrong, rotated or unknown registration access token, or unknown client.
     #[error("the registration access token is not valid for this client")]
     InvalidRegistrationToken,
     /// The request is malformed (missing `client_id`, bad admin document, …).

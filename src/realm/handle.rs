@@ -242,7 +242,7 @@ impl RealmHandle {
         client_id: &str,
         presented: Option<Secret>,
     ) -> Result<(), RealmError> {
-        let presented = presented.ok_or(RealmError::InvalidRegistrationToken)?;
+        let presented = presented.ok_or(RealmError::MissingRegistrationToken)?;
         self.write(DeleteClient {
             client_id: client_id.to_owned(),
             presented: Some(presented.hash()),
@@ -332,8 +332,9 @@ impl RealmHandle {
         opened.verify(fetched.as_deref(), now_unix(), required)
     }
 
-    /// The client behind a registration access token, or `InvalidRegistrationToken` for
-    /// every failure alike (missing token, unknown client, wrong or rotated token).
+    /// The client behind a registration access token: `MissingRegistrationToken` without one,
+    /// else `InvalidRegistrationToken` for every failure alike (unknown client, wrong or
+    /// rotated token), so the answer never tells whether a client exists.
     /// Also answers the presented token's hash, which an update hands to the actor's re-check.
     fn authenticate(
         &self,
@@ -343,7 +344,7 @@ impl RealmHandle {
         // Hash before looking up, so an unknown client costs the same as a wrong token.
         let presented = presented
             .map(Secret::hash)
-            .ok_or(RealmError::InvalidRegistrationToken)?;
+            .ok_or(RealmError::MissingRegistrationToken)?;
         match self.load_client(client_id)? {
             Some(record) if record.accepts_registration_token(&presented) => {
                 Ok((record, presented))
