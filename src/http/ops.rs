@@ -4,6 +4,7 @@
 use super::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
 use std::fmt::Write;
@@ -28,17 +29,21 @@ impl Metrics {
 }
 
 /// Counts every response by status class and writes the access line: method, path without
-/// query (tokens never travel in paths, but query strings may carry anything), status and
-/// duration. Nothing else of the request is logged.
+/// query (tokens never travel in paths, but query strings may carry anything), status,
+/// duration and request id. Nothing else of the request is logged.
 pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let state = req.app_data::<web::Data<AppState>>().cloned();
+    let request_id = request_id(req.headers().get(X_REQUEST_ID));
     let access_line = log::log_enabled!(target: "dynreg::access", log::Level::Info)
         .then(|| format!("{} {}", req.method(), req.path()));
-    let response = next.call(req).await?;
+    let mut response = next.call(req).await?;
+    response
+        .headers_mut()
+        .insert(X_REQUEST_ID, request_id.clone());
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     if let Some(state) = state {
@@ -46,9 +51,32 @@ pub async fn observe(
         state.metrics.record(status, micros);
     }
     if let Some(line) = access_line {
-        log::info!(target: "dynreg::access", "{line} {status} {:.3}ms", elapsed.as_secs_f64() * 1e3);
+        let id = request_id.to_str().unwrap_or_default();
+        log::info!(target: "dynreg::access", "{line} {status} {:.3}ms request_id={id}", elapsed.as_secs_f64() * 1e3);
     }
     Ok(response)
+}
+
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const MAX_REQUEST_ID_LEN: usize = 64;
+
+/// The caller's `X-Request-Id` when it is short and made of `[A-Za-z0-9._:-]` (safe to echo
+/// and to log), else a fresh random one.
+fn request_id(incoming: Option<&HeaderValue>) -> HeaderValue {
+    let well_formed = |value: &&HeaderValue| {
+        let bytes = value.as_bytes();
+        (1..=MAX_REQUEST_ID_LEN).contains(&bytes.len())
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(b))
+    };
+    match incoming.filter(well_formed) {
+        Some(value) => value.clone(),
+        None => {
+            let generated = uuid::Uuid::new_v4().simple().to_string();
+            HeaderValue::from_str(&generated).unwrap_or(HeaderValue::from_static("-"))
+        }
+    }
 }
 
 pub async fn health() -> HttpResponse {
