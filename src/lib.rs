@@ -24,4 +24,5 @@ pub mod secret;
 pub mod software_statement;
 pub mod startup;
 pub mod store;
+pub mod telemetry;
 pub mod time;

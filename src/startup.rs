@@ -13,6 +13,7 @@ use actix_web::{web, App, HttpServer};
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// A built server, bound and ready to run.
@@ -62,8 +63,10 @@ impl Application {
             registry,
             public_url,
             admin_token,
-            metrics: ops::Metrics::default(),
+            store: store.clone(),
+            draining: AtomicBool::new(false),
         });
+        mark_draining_on_shutdown_signal(state.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -92,6 +95,25 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await?;
         self.store.flush_now().map_err(std::io::Error::other)
+    }
+}
+
+/// Readiness turns false as soon as SIGTERM or SIGINT arrives, while in-flight requests
+/// finish (actix-web's own handler does the graceful stop).
+fn mark_draining_on_shutdown_signal(state: web::Data<AppState>) {
+    use actix_rt::signal::unix::{signal, SignalKind};
+    for kind in [SignalKind::terminate(), SignalKind::interrupt()] {
+        let Ok(mut signals) = signal(kind) else {
+            log::warn!("cannot watch shutdown signals; /ready will not report draining");
+            return;
+        };
+        let state = state.clone();
+        actix_rt::spawn(async move {
+            if signals.recv().await.is_some() {
+                state.draining.store(true, Ordering::Relaxed);
+                log::info!("shutdown signal: draining");
+            }
+        });
     }
 }
 

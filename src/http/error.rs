@@ -33,30 +33,11 @@ pub enum ApiError {
 
 impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str) {
-        use RealmError as R;
         match self {
-            Self::Realm(R::Registration(e)) => (StatusCode::BAD_REQUEST, e.code()),
-            Self::Realm(R::InvalidAccessToken | R::InvalidRegistrationToken) => {
-                (StatusCode::UNAUTHORIZED, "invalid_token")
-            }
-            Self::Realm(R::MissingRegistrationToken) => (StatusCode::UNAUTHORIZED, "invalid_token"),
-            Self::Realm(R::RegistrationNotOpen) => (StatusCode::UNAUTHORIZED, "access_denied"),
-            Self::Realm(R::InvalidRequest(_)) | Self::BadRequest(_) => {
-                (StatusCode::BAD_REQUEST, "invalid_request")
-            }
-            Self::Realm(R::NotFound(_))
-            | Self::UnknownRealm(_)
-            | Self::NoRoute
-            | Self::TrailingSlash(_) => (StatusCode::NOT_FOUND, "not_found"),
-            Self::Realm(R::Unavailable) => {
-                (StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable")
-            }
-            Self::Realm(R::Token(e @ TokenError::InvalidClient(_))) => {
-                (StatusCode::UNAUTHORIZED, e.code())
-            }
-            Self::Realm(R::Token(e)) => (StatusCode::BAD_REQUEST, e.code()),
-            Self::Realm(R::Store(_) | R::Random(_) | R::Keys(_)) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "server_error")
+            Self::Realm(e) => (realm_status(e), e.code()),
+            Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
+            Self::UnknownRealm(_) | Self::NoRoute | Self::TrailingSlash(_) => {
+                (StatusCode::NOT_FOUND, "not_found")
             }
             Self::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "invalid_request"),
             Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request"),
@@ -112,6 +93,23 @@ impl ResponseError for ApiError {
             response.insert_header((header::ALLOW, *allowed));
         }
         response.json(json!({"error": code, "error_description": self.description()}))
+    }
+}
+
+/// The HTTP status of a realm failure (its code comes from [`RealmError::code`]).
+fn realm_status(error: &RealmError) -> StatusCode {
+    use RealmError as R;
+    match error {
+        R::Registration(_) | R::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+        R::InvalidAccessToken
+        | R::InvalidRegistrationToken
+        | R::MissingRegistrationToken
+        | R::RegistrationNotOpen
+        | R::Token(TokenError::InvalidClient(_)) => StatusCode::UNAUTHORIZED,
+        R::Token(_) => StatusCode::BAD_REQUEST,
+        R::NotFound(_) => StatusCode::NOT_FOUND,
+        R::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        R::Store(_) | R::Random(_) | R::Keys(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

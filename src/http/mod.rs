@@ -13,8 +13,10 @@ pub use error::ApiError;
 
 use crate::realm::{base_path, RealmName, RealmRegistry};
 use crate::secret::SecretHash;
+use crate::store::Store;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// State shared by every handler.
@@ -24,7 +26,10 @@ pub struct AppState {
     pub public_url: String,
     /// SHA-256 of the admin token.
     pub admin_token: SecretHash,
-    pub metrics: ops::Metrics,
+    /// For the readiness probe's write.
+    pub store: Store,
+    /// Set when a shutdown signal arrives: `/ready` answers 503 from then on.
+    pub draining: AtomicBool,
 }
 
 impl AppState {
@@ -44,6 +49,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/health")
             .get(ops::health)
+            .default_service(not_allowed("GET")),
+    )
+    .service(
+        web::resource("/ready")
+            .get(ops::ready)
             .default_service(not_allowed("GET")),
     )
     .service(

@@ -43,6 +43,25 @@ pub enum RealmError {
     Random(#[from] openssl::error::ErrorStack),
 }
 
+impl RealmError {
+    /// The OAuth error code (RFC 6749 §5.2, RFC 6750 §3.1, RFC 7591 §3.2.2) this failure is
+    /// reported with.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Registration(e) => e.code(),
+            Self::InvalidAccessToken
+            | Self::InvalidRegistrationToken
+            | Self::MissingRegistrationToken => "invalid_token",
+            Self::RegistrationNotOpen => "access_denied",
+            Self::InvalidRequest(_) => "invalid_request",
+            Self::NotFound(_) => "not_found",
+            Self::Unavailable => "temporarily_unavailable",
+            Self::Token(e) => e.code(),
+            Self::Store(_) | Self::Keys(_) | Self::Random(_) => "server_error",
+        }
+    }
+}
+
 impl From<StatementError> for RealmError {
     fn from(error: StatementError) -> Self {
         Self::Registration(error.into())

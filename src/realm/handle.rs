@@ -21,6 +21,7 @@ use crate::software_statement::{
     VerifiedStatement,
 };
 use crate::store::RealmTree;
+use crate::telemetry;
 use crate::time::now_unix;
 use actix::Addr;
 use serde_json::{Map, Value};
@@ -124,13 +125,36 @@ impl RealmHandle {
         self.snapshot().keys.jwks(now_unix())
     }
 
-    /// RFC 7591 §3: registers a client from a request body.
+    /// RFC 7591 §3: registers a client from a request body, and counts the attempt by mode
+    /// and outcome.
     pub async fn register(
         &self,
         bearer: Option<Secret>,
         body: &[u8],
     ) -> Result<Registered, RealmError> {
-        let mut request = parse_request(body)?;
+        let request = parse_request(body);
+        let has_statement = request
+            .as_ref()
+            .is_ok_and(|request| request.contains_key("software_statement"));
+        let mode = match (has_statement, bearer.is_some()) {
+            (true, _) => "software_statement",
+            (false, true) => "access_token",
+            (false, false) => "open",
+        };
+        let result = match request {
+            Ok(request) => self.register_request(bearer, request).await,
+            Err(e) => Err(e.into()),
+        };
+        let outcome = result.as_ref().map_or_else(RealmError::code, |_| "ok");
+        telemetry::global().observe_registration(mode, outcome);
+        result
+    }
+
+    async fn register_request(
+        &self,
+        bearer: Option<Secret>,
+        mut request: Map<String, Value>,
+    ) -> Result<Registered, RealmError> {
         let state = self.snapshot();
         let settings = &state.settings;
         let grant = authorize_registration(bearer.as_ref(), &state, self.issuer(), now_unix())?;
