@@ -61,6 +61,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .get(ops::metrics)
             .default_service(not_allowed("GET")),
     )
+    .service(
+        web::resource("/openapi.json")
+            .get(ops::openapi)
+            .default_service(not_allowed("GET")),
+    )
     .service(admin::scope())
     // Most specific first: a scope that matches a prefix does not fall through.
     .service(realm_scope("/am/oauth2/realms/root/realms/{realm}"))
