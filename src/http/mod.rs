@@ -2,6 +2,7 @@
 //! knows actix-web.
 
 pub mod admin;
+pub mod console;
 pub mod discovery;
 pub mod error;
 pub mod extract;
@@ -66,6 +67,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .get(ops::openapi)
             .default_service(not_allowed("GET")),
     )
+    .configure(console::configure)
     .service(admin::scope())
     // Most specific first: a scope that matches a prefix does not fall through.
     .service(realm_scope("/am/oauth2/realms/root/realms/{realm}"))
