@@ -318,7 +318,7 @@ fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
 
 /// A client as the admin sees it: the profile plus its origin; the secret only on request.
 fn admin_view(record: &ClientRecord, include_secret: bool) -> Map<String, Value> {
-    let mut json = record.profile.to_json(&Default::default());
+    let mut json = record.static_document();
     if !include_secret {
         json.remove("client_secret");
     }

@@ -69,6 +69,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .configure(console::configure)
     .service(admin::scope())
+    // RFC 8414 §3.1: the well-known name goes between host and the issuer's path.
+    .service(metadata_resource(
+        "/.well-known/oauth-authorization-server/am/oauth2/realms/root/realms/{realm}",
+    ))
+    .service(metadata_resource(
+        "/.well-known/oauth-authorization-server/am/oauth2/realms/root",
+    ))
+    .service(metadata_resource(
+        "/.well-known/oauth-authorization-server/am/oauth2",
+    ))
     // Most specific first: a scope that matches a prefix does not fall through.
     .service(realm_scope("/am/oauth2/realms/root/realms/{realm}"))
     .service(realm_scope("/am/oauth2/realms/root"))
@@ -100,12 +110,20 @@ fn realm_scope(prefix: &str) -> actix_web::Scope {
                 .get(discovery::openid_configuration)
                 .default_service(not_allowed("GET")),
         )
+        .service(metadata_resource("/.well-known/oauth-authorization-server"))
         .service(
             web::resource("/connect/jwk_uri")
                 .get(discovery::jwk_uri)
                 .default_service(not_allowed("GET")),
         )
         .default_service(web::to(not_found))
+}
+
+/// RFC 8414 authorization server metadata at `path`.
+fn metadata_resource(path: &str) -> actix_web::Resource {
+    web::resource(path)
+        .get(discovery::authorization_server_metadata)
+        .default_service(not_allowed("GET"))
 }
 
 /// JSON 405 with `Allow` (RFC 9110 §15.5.6) for a known path asked with another method.

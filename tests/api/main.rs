@@ -1,10 +1,12 @@
 //! Black-box tests over HTTP: one binary, one real server per test.
 
+mod access_tokens;
 mod admin;
 mod client_management;
 mod console;
 mod helpers;
 mod limits;
+mod metadata;
 mod open_registration;
 mod openapi;
 mod operator_errors;

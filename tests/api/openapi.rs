@@ -19,18 +19,25 @@ fn routes_in_source() -> BTreeSet<String> {
         }
         let source = std::fs::read_to_string(&path).expect("source");
         let mut remaining = source.as_str();
-        while let Some(start) = remaining.find("web::resource(\"") {
-            let after = &remaining[start + "web::resource(\"".len()..];
+        // `web::resource("…")` and helpers that wrap it (`metadata_resource("…")`).
+        while let Some(start) = remaining.find("resource(") {
+            let after = remaining[start + "resource(".len()..].trim_start();
+            let Some(after) = after.strip_prefix('"') else {
+                remaining = &remaining[start + 1..];
+                continue;
+            };
             let end = after.find('"').expect("closing quote");
             let resource = &after[..end];
             let file = path.file_name().expect("file name").to_string_lossy();
+            let absolute = resource.starts_with("/.well-known/oauth-authorization-server/");
             if file == "admin.rs" {
                 routes.insert(format!("/admin{resource}"));
-            } else if resource.starts_with("/register")
-                || resource.starts_with("/access_token")
-                || resource.starts_with("/introspect")
-                || resource.starts_with("/.well-known")
-                || resource.starts_with("/connect")
+            } else if !absolute
+                && (resource.starts_with("/register")
+                    || resource.starts_with("/access_token")
+                    || resource.starts_with("/introspect")
+                    || resource.starts_with("/.well-known")
+                    || resource.starts_with("/connect"))
             {
                 for prefix in [
                     "/am/oauth2/realms/root/realms/{realm}",

@@ -6,6 +6,8 @@ const TOKEN_KEY = "dynreg-admin-token";
 const $ = (id) => document.getElementById(id);
 let currentRealm = null;
 let nextCursor = null;
+// The settings as loaded: fields the form does not show are sent back unchanged.
+let loadedSettings = {};
 
 function token() { return sessionStorage.getItem(TOKEN_KEY); }
 
@@ -113,6 +115,7 @@ async function showTab(tab) {
 
 async function loadProvider() {
   const settings = await api("GET", realmPath("/oauth2-provider"));
+  loadedSettings = settings;
   const form = $("provider-form");
   for (const input of form.querySelectorAll("input")) {
     const value = settings[input.name];
@@ -123,7 +126,7 @@ async function loadProvider() {
 }
 
 async function saveProvider(form) {
-  const settings = {};
+  const settings = { ...loadedSettings };
   for (const input of form.querySelectorAll("input")) {
     if (input.type === "checkbox") settings[input.name] = input.checked;
     else if (input.hasAttribute("data-list")) settings[input.name] = list(input.value);
