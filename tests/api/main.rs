@@ -3,11 +3,14 @@
 mod access_tokens;
 mod admin;
 mod client_management;
+mod console;
 mod helpers;
 mod hostile_input;
 mod limits;
 mod metadata;
 mod open_registration;
+mod openapi;
+mod operator_errors;
 mod software_statement;
 mod statement_helpers;
 mod token_endpoint;
