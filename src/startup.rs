@@ -112,11 +112,15 @@ fn mark_draining_on_shutdown_signal(state: web::Data<AppState>) {
             log::warn!("cannot watch shutdown signals; /ready will not report draining");
             return;
         };
-        let state = state.clone();
+        // Weak: a watcher waiting for a signal that never comes must not keep the state (and
+        // with it the database and its lock) alive after the server has stopped.
+        let state = Arc::downgrade(&state.clone().into_inner());
         actix_rt::spawn(async move {
             if signals.recv().await.is_some() {
-                state.draining.store(true, Ordering::Relaxed);
-                log::info!("shutdown signal: draining");
+                if let Some(state) = state.upgrade() {
+                    state.draining.store(true, Ordering::Relaxed);
+                    log::info!("shutdown signal: draining");
+                }
             }
         });
     }
