@@ -1,5 +1,6 @@
 //! Settings from flags, with `DYNREG_*` environment fallbacks (SPEC §1).
 
+use crate::http::client_ip::Cidr;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -39,6 +40,15 @@ pub struct Settings {
     /// sled page cache size in MiB.
     #[arg(long, env = "DYNREG_CACHE_MB", default_value_t = 256)]
     pub cache_mb: u64,
+
+    /// Proxies (IP addresses or CIDR blocks, comma-separated) whose X-Forwarded-For names the
+    /// client address for registration rate limits. Default: none (the TCP peer counts).
+    #[arg(
+        long = "trusted-proxy",
+        env = "DYNREG_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<Cidr>,
 }
 
 impl Settings {
@@ -53,6 +63,7 @@ impl Settings {
             allow_insecure_fetch: false,
             workers: Some(2),
             cache_mb: 64,
+            trusted_proxies: Vec::new(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Wiring: open the store, load the admin token, start the realms, bind the listener.
 
 use crate::config::Settings;
+use crate::http::client_ip::TrustedProxies;
 use crate::http::{self, ops, AppState};
 use crate::jwks_fetch::JwksFetcher;
 use crate::realm::RealmRegistry;
@@ -63,6 +64,7 @@ impl Application {
             public_url,
             admin_token,
             metrics: ops::Metrics::default(),
+            trusted_proxies: TrustedProxies::new(settings.trusted_proxies.clone()),
         });
         let server = HttpServer::new(move || {
             App::new()

@@ -1,6 +1,7 @@
 //! `/admin`: realms, provider settings, software publishers and clients (SPEC §4). Every
 //! route sits behind [`require_admin_token`].
 
+use super::admin_policy;
 use super::error::ApiError;
 use super::extract::{bearer_token, body, query_param};
 use super::{method_not_allowed, no_store, AppState};
@@ -61,6 +62,22 @@ pub fn scope() -> actix_web::Scope<
         .service(
             web::resource("/realms/{realm}/keys/rotate")
                 .post(rotate_keys)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/realms/{realm}/initial-access-tokens")
+                .get(admin_policy::list_initial_access)
+                .post(admin_policy::create_initial_access)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/realms/{realm}/initial-access-tokens/{id}")
+                .delete(admin_policy::revoke_initial_access)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/realms/{realm}/reap")
+                .post(admin_policy::reap)
                 .default_service(web::to(method_not_allowed)),
         )
         .service(
@@ -302,7 +319,7 @@ fn realm_name(req: &HttpRequest) -> Result<RealmName, ApiError> {
     RealmName::parse(raw).map_err(ApiError::BadRequest)
 }
 
-fn existing_realm(req: &HttpRequest, state: &AppState) -> Result<RealmHandle, ApiError> {
+pub(super) fn existing_realm(req: &HttpRequest, state: &AppState) -> Result<RealmHandle, ApiError> {
     let name = realm_name(req)?;
     state
         .registry
@@ -329,7 +346,7 @@ fn include_secrets(req: &HttpRequest) -> bool {
     query_param(req, "include_secrets").as_deref() == Some("true")
 }
 
-async fn json_body<T: DeserializeOwned>(
+pub(super) async fn json_body<T: DeserializeOwned>(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<T, ApiError> {

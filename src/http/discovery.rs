@@ -61,6 +61,7 @@ pub async fn openid_configuration(
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
+        "registration_policy": settings.policy.discovery(settings.allow_open_dynamic_registration),
     });
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))

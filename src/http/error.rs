@@ -35,6 +35,13 @@ impl ApiError {
                 (StatusCode::UNAUTHORIZED, "invalid_token")
             }
             Self::Realm(R::RegistrationNotOpen) => (StatusCode::UNAUTHORIZED, "access_denied"),
+            // RFC 6750 §3.1.
+            Self::Realm(R::InsufficientScope(_)) => (StatusCode::FORBIDDEN, "insufficient_scope"),
+            // Waiting does not lift a quota, so no 429.
+            Self::Realm(R::QuotaExceeded(_)) => (StatusCode::FORBIDDEN, "access_denied"),
+            Self::Realm(R::RateLimited { .. }) => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
+            }
             Self::Realm(R::InvalidRequest(_)) | Self::BadRequest(_) => {
                 (StatusCode::BAD_REQUEST, "invalid_request")
             }
@@ -68,18 +75,25 @@ impl ApiError {
         }
     }
 
-    /// RFC 6750 §3: 401s of bearer-protected endpoints say which scheme and why.
-    fn www_authenticate(&self) -> Option<&'static str> {
-        match self {
+    /// RFC 6750 §3: 401s and 403s of bearer-protected endpoints say which scheme and why.
+    fn www_authenticate(&self) -> Option<String> {
+        let challenge = match self {
             Self::Realm(RealmError::InvalidAccessToken | RealmError::InvalidRegistrationToken) => {
-                Some("Bearer error=\"invalid_token\"")
+                "Bearer error=\"invalid_token\""
             }
-            Self::Realm(RealmError::RegistrationNotOpen) => Some("Bearer"),
+            Self::Realm(RealmError::InsufficientScope(scope)) => {
+                let scope = scope.replace(['"', '\\'], "");
+                return Some(format!(
+                    "Bearer error=\"insufficient_scope\", scope=\"{scope}\""
+                ));
+            }
+            Self::Realm(RealmError::RegistrationNotOpen) => "Bearer",
             // RFC 6749 §5.2: invalid_client answers with the scheme the client may use.
-            Self::Realm(RealmError::Token(TokenError::InvalidClient(_))) => Some("Basic"),
-            Self::AdminUnauthorized => Some("Bearer realm=\"dynreg-admin\""),
-            _ => None,
-        }
+            Self::Realm(RealmError::Token(TokenError::InvalidClient(_))) => "Basic",
+            Self::AdminUnauthorized => "Bearer realm=\"dynreg-admin\"",
+            _ => return None,
+        };
+        Some(challenge.to_owned())
     }
 }
 
@@ -97,6 +111,9 @@ impl ResponseError for ApiError {
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
         if let Some(challenge) = self.www_authenticate() {
             response.insert_header((header::WWW_AUTHENTICATE, challenge));
+        }
+        if let Self::Realm(RealmError::RateLimited { retry_after, .. }) = self {
+            response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
         }
         response.json(json!({"error": code, "error_description": self.description()}))
     }

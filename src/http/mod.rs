@@ -2,6 +2,9 @@
 //! knows actix-web.
 
 pub mod admin;
+mod admin_policy;
+pub mod client_ip;
+mod cors;
 pub mod discovery;
 pub mod error;
 pub mod extract;
@@ -13,8 +16,13 @@ pub use error::ApiError;
 
 use crate::realm::{base_path, RealmName, RealmRegistry};
 use crate::secret::SecretHash;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::Method;
+use actix_web::middleware::from_fn;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use client_ip::TrustedProxies;
 use std::sync::Arc;
 
 /// State shared by every handler.
@@ -25,6 +33,8 @@ pub struct AppState {
     /// SHA-256 of the admin token.
     pub admin_token: SecretHash,
     pub metrics: ops::Metrics,
+    /// Proxies whose `X-Forwarded-For` is believed for registration rate limits.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl AppState {
@@ -58,14 +68,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(realm_scope("/am/oauth2"));
 }
 
-fn realm_scope(prefix: &str) -> actix_web::Scope {
+fn realm_scope(
+    prefix: &str,
+) -> actix_web::Scope<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let preflight = || web::method(Method::OPTIONS).to(cors::preflight);
     web::scope(prefix)
+        .wrap(from_fn(cors::allow_origin))
         .service(
             web::resource("/register")
                 .post(registration::register_client)
                 .get(registration::read_client)
                 .put(registration::replace_client)
                 .delete(registration::delete_client)
+                .route(preflight())
                 .default_service(web::to(method_not_allowed)),
         )
         .service(
@@ -81,11 +104,13 @@ fn realm_scope(prefix: &str) -> actix_web::Scope {
         .service(
             web::resource("/.well-known/openid-configuration")
                 .get(discovery::openid_configuration)
+                .route(preflight())
                 .default_service(web::to(method_not_allowed)),
         )
         .service(
             web::resource("/connect/jwk_uri")
                 .get(discovery::jwk_uri)
+                .route(preflight())
                 .default_service(web::to(method_not_allowed)),
         )
         .default_service(web::to(not_found))

@@ -16,7 +16,8 @@ pub async fn register_client(
 ) -> Result<HttpResponse, ApiError> {
     let realm = realm(&req, &state)?;
     let body = body(&req, payload).await?;
-    let registered = realm.register(bearer_token(&req), &body).await?;
+    let client_ip = state.trusted_proxies.client_ip(&req);
+    let registered = realm.register(bearer_token(&req), client_ip, &body).await?;
     let uri = state.registration_client_uri(realm.name(), &registered.profile.client_id);
     let credentials = credentials(&registered, Some(uri));
     Ok(profile_response(

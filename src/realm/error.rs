@@ -12,6 +12,18 @@ pub enum RealmError {
     /// RFC 6750 §3.1: a bearer token was sent to `register` and is not a live token of the realm.
     #[error("the access token is not valid in this realm")]
     InvalidAccessToken,
+    /// Strict token mode: the access token lacks the realm's registration scope.
+    #[error("registering a client requires an access token with the scope {0:?}")]
+    InsufficientScope(String),
+    /// The realm holds as many dynamic clients as its policy allows.
+    #[error("the realm's limit of dynamic clients is reached ({0} registered)")]
+    QuotaExceeded(u64),
+    /// Too many registrations from one client address or for one `software_id`.
+    #[error("too many registrations {what}; retry after {retry_after} seconds")]
+    RateLimited {
+        what: &'static str,
+        retry_after: u64,
+    },
     /// No token was sent and open registration is off.
     #[error("registration requires an access token in this realm")]
     RegistrationNotOpen,

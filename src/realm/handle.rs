@@ -3,11 +3,19 @@
 //! caller's task, on whichever HTTP worker runs it, and sends the actor only the finished
 //! change. One busy realm therefore uses every core, while its actor stays the single writer.
 
-use super::access::authorize_registration;
+use super::access::{authorize_registration, looks_like_initial_access_token};
 use super::actor::RealmActor;
 use super::error::RealmError;
+use super::initial_access::{
+    id_of, InitialAccessRequest, InitialAccessToken, MAX_INITIAL_ACCESS_TOKENS,
+};
 use super::messages::*;
-use super::record::{client_key, ClientOrigin, ClientRecord};
+use super::policy::TokenRotation;
+use super::rate_limit::{address_key, RateLimiter};
+use super::reaping::{FlushUsage, UsageTracker};
+use super::record::{
+    client_key, initial_access_key, ClientOrigin, ClientRecord, TokenMatch, INITIAL_ACCESS_PREFIX,
+};
 use super::settings::{ProviderSettings, RealmDocument, StaticClient};
 use super::state::{snapshot, RealmState, SharedState};
 use super::RealmName;
@@ -25,7 +33,11 @@ use crate::time::now_unix;
 use actix::Addr;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
+
+/// Client ids a reaping report lists (the count covers all).
+const MAX_REAP_LISTED: usize = 1000;
 
 /// A client profile with the registration access token minted for it, if any.
 #[derive(Debug)]
@@ -34,12 +46,28 @@ pub struct Registered {
     pub registration_access_token: Option<Secret>,
 }
 
+/// What a reaping run found (and removed, unless it was a dry run).
+#[derive(Debug)]
+pub struct ReapReport {
+    pub dry_run: bool,
+    pub as_of: u64,
+    pub unused_for_seconds: u64,
+    /// How many clients the run found.
+    pub count: usize,
+    /// The first of them (at most 1000), in id order.
+    pub client_ids: Vec<String>,
+}
+
 /// What a realm's handles share besides the actor's state: the issuer URL, the `jwks_uri`
-/// fetcher and the `jti`s of client assertions already used (RFC 7523 §3 replay check).
+/// fetcher, the `jti`s of client assertions already used (RFC 7523 §3 replay check), the
+/// registration rate limiters and the clients' last uses not yet written.
 pub(crate) struct RealmContext {
     pub(crate) issuer: String,
     pub(crate) fetcher: Arc<JwksFetcher>,
     pub(crate) used_assertions: Mutex<HashMap<String, u64>>,
+    pub(crate) usage: Arc<UsageTracker>,
+    per_address: RateLimiter,
+    per_software_id: RateLimiter,
 }
 
 impl RealmContext {
@@ -48,6 +76,9 @@ impl RealmContext {
             issuer,
             fetcher,
             used_assertions: Mutex::new(HashMap::new()),
+            usage: Arc::default(),
+            per_address: RateLimiter::new(),
+            per_software_id: RateLimiter::new(),
         })
     }
 }
@@ -119,30 +150,65 @@ impl RealmHandle {
         self.snapshot().settings.clone()
     }
 
+    /// Whether the realm lets browser pages from `origin` call `register`, discovery and
+    /// `jwk_uri` (CORS).
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.snapshot().settings.policy.allows_origin(origin)
+    }
+
     /// The realm's public keys as a JWK set.
     pub fn jwks(&self) -> Value {
         self.snapshot().keys.jwks(now_unix())
     }
 
-    /// RFC 7591 §3: registers a client from a request body.
+    /// RFC 7591 §3: registers a client from a request body; `client_ip` is the caller's
+    /// address for the realm's per-address rate limit.
     pub async fn register(
         &self,
         bearer: Option<Secret>,
+        client_ip: Option<IpAddr>,
         body: &[u8],
     ) -> Result<Registered, RealmError> {
-        let mut request = parse_request(body)?;
         let state = self.snapshot();
         let settings = &state.settings;
-        let grant = authorize_registration(bearer.as_ref(), &state, self.issuer(), now_unix())?;
+        if let (Some(limit), Some(ip)) = (settings.policy.rate_limit_per_ip, client_ip) {
+            let limited = self.context.per_address.take(&address_key(ip), limit);
+            limited.map_err(|retry_after| RealmError::RateLimited {
+                what: "from this address",
+                retry_after,
+            })?;
+        }
+        let mut request = parse_request(body)?;
+        let now = now_unix();
+        let stored = match &bearer {
+            Some(token) if looks_like_initial_access_token(token) => {
+                self.find_initial_access(&token.hash())?
+            }
+            _ => None,
+        };
+        let grant = authorize_registration(bearer.as_ref(), stored, &state, self.issuer(), now)?;
         if let Some(statement) = self.check_software_statement(&request, &state).await? {
             statement.merge_into(&mut request);
         }
-        let metadata = validate(
-            &request,
-            &settings.registration_policy(grant.may_set_info_uris),
-        )?;
+        let metadata = match &grant.initial_access {
+            None => validate(
+                &request,
+                &settings.registration_policy(grant.may_set_info_uris),
+            )?,
+            Some((token, _)) => token.policy.validate(&request, settings)?,
+        };
+        if let (Some(limit), Some(software_id)) = (
+            settings.policy.rate_limit_per_software_id,
+            &metadata.software_id,
+        ) {
+            let limited = self.context.per_software_id.take(software_id, limit);
+            limited.map_err(|retry_after| RealmError::RateLimited {
+                what: "for this software_id",
+                retry_after,
+            })?;
+        }
         let client_secret = new_client_secret(&metadata)?;
-        let token = if grant.by_access_token || settings.generate_registration_access_tokens {
+        let token = if grant.by_token || settings.generate_registration_access_tokens {
             Some(Secret::generate()?)
         } else {
             None
@@ -150,15 +216,22 @@ impl RealmHandle {
         let profile = ClientProfile {
             client_id: uuid::Uuid::new_v4().to_string(),
             client_secret,
-            client_id_issued_at: now_unix(),
+            client_id_issued_at: now,
             metadata,
         };
         let record = ClientRecord {
             profile: profile.clone(),
             origin: ClientOrigin::Dynamic,
             registration_token: token.as_ref().map(Secret::hash),
+            previous_registration_token: None,
         };
-        self.write(RegisterClient { record }).await?;
+        self.write(RegisterClient {
+            record,
+            max_dynamic_clients: settings.policy.max_dynamic_clients,
+            initial_access: grant.initial_access.map(|(_, hash)| hash),
+            now,
+        })
+        .await?;
         log::info!(
             "realm={} client_id={} registered",
             self.name,
@@ -176,18 +249,32 @@ impl RealmHandle {
         client_id: &str,
         presented: Option<Secret>,
     ) -> Result<ClientProfile, RealmError> {
-        Ok(self.authenticate(client_id, presented.as_ref())?.0.profile)
+        let grace = self.rotation() == TokenRotation::RotateWithGrace;
+        let (record, presented, matched) =
+            self.authenticate(client_id, presented.as_ref(), grace)?;
+        if matched == TokenMatch::Current && record.previous_registration_token.is_some() {
+            // The new token has been used: the one before it stops working.
+            self.write(ConfirmRegistrationToken {
+                client_id: client_id.to_owned(),
+                presented,
+            })
+            .await?;
+        }
+        self.note_use(client_id);
+        Ok(record.profile)
     }
 
-    /// RFC 7592 §2.2: replaces a dynamic client's profile and rotates its token. Immutable
-    /// fields keep their values; a failed update changes nothing.
+    /// RFC 7592 §2.2: replaces a dynamic client's profile and, as the realm's rotation mode
+    /// says, its token. Immutable fields keep their values; a failed update changes nothing.
     pub async fn replace_client(
         &self,
         client_id: &str,
         presented: Option<Secret>,
         body: &[u8],
     ) -> Result<Registered, RealmError> {
-        let (current, presented) = self.authenticate(client_id, presented.as_ref())?;
+        let rotation = self.rotation();
+        let grace = rotation == TokenRotation::RotateWithGrace;
+        let (current, presented, _) = self.authenticate(client_id, presented.as_ref(), grace)?;
         let mut request = parse_request(body)?;
         let state = self.snapshot();
         // SPEC §3: an update carrying a statement must carry a valid and current one.
@@ -200,6 +287,7 @@ impl RealmHandle {
                 .into());
             }
         }
+        check_unchanged_secret(&request, current.profile.client_secret.as_deref())?;
         if let Some(statement) = statement {
             statement.merge_into(&mut request);
         }
@@ -212,27 +300,44 @@ impl RealmHandle {
             (Some(kept), false) => Some(kept.clone()),
             (None, false) => new_client_secret(&metadata)?,
         };
-        let token = Secret::generate()?;
+        let (token, update) = match rotation {
+            TokenRotation::Never => (None, TokenUpdate::Keep),
+            TokenRotation::Rotate => {
+                let token = Secret::generate()?;
+                let hash = token.hash();
+                (Some(token), TokenUpdate::Rotate(hash))
+            }
+            TokenRotation::RotateWithGrace => {
+                let token = Secret::generate()?;
+                let hash = token.hash();
+                (Some(token), TokenUpdate::RotateWithGrace(hash))
+            }
+        };
         let profile = ClientProfile {
             client_id: current.profile.client_id.clone(),
             client_secret,
             client_id_issued_at: current.profile.client_id_issued_at,
             metadata,
         };
+        // The actor sets the token fields from `update` and the stored record.
         let replacement = ClientRecord {
             profile: profile.clone(),
             origin: ClientOrigin::Dynamic,
-            registration_token: Some(token.hash()),
+            registration_token: None,
+            previous_registration_token: None,
         };
         self.write(ReplaceClient {
             presented,
+            grace,
+            token: update,
             replacement,
         })
         .await?;
+        self.note_use(client_id);
         log::info!("realm={} client_id={} updated", self.name, client_id);
         Ok(Registered {
             profile,
-            registration_access_token: Some(token),
+            registration_access_token: token,
         })
     }
 
@@ -246,6 +351,7 @@ impl RealmHandle {
         self.write(DeleteClient {
             client_id: client_id.to_owned(),
             presented: Some(presented.hash()),
+            grace: self.rotation() == TokenRotation::RotateWithGrace,
         })
         .await?;
         log::info!("realm={} client_id={} deleted", self.name, client_id);
@@ -334,25 +440,136 @@ impl RealmHandle {
 
     /// The client behind a registration access token, or `InvalidRegistrationToken` for
     /// every failure alike (missing token, unknown client, wrong or rotated token).
-    /// Also answers the presented token's hash, which an update hands to the actor's re-check.
+    /// Also answers the presented token's hash, which an update hands to the actor's re-check,
+    /// and which of the client's tokens it is (the previous one only with `grace`).
     fn authenticate(
         &self,
         client_id: &str,
         presented: Option<&Secret>,
-    ) -> Result<(ClientRecord, SecretHash), RealmError> {
+        grace: bool,
+    ) -> Result<(ClientRecord, SecretHash, TokenMatch), RealmError> {
         // Hash before looking up, so an unknown client costs the same as a wrong token.
         let presented = presented
             .map(Secret::hash)
             .ok_or(RealmError::InvalidRegistrationToken)?;
-        match self.load_client(client_id)? {
-            Some(record) if record.accepts_registration_token(&presented) => {
-                Ok((record, presented))
-            }
-            _ => Err(RealmError::InvalidRegistrationToken),
+        let record = self
+            .load_client(client_id)?
+            .ok_or(RealmError::InvalidRegistrationToken)?;
+        match record.match_registration_token(&presented, grace) {
+            Some(matched) => Ok((record, presented, matched)),
+            None => Err(RealmError::InvalidRegistrationToken),
         }
     }
 
+    /// The realm's registration-token rotation mode.
+    fn rotation(&self) -> TokenRotation {
+        self.snapshot().settings.policy.registration_token_rotation
+    }
+
+    /// Notes a use of the client for reaping (written in a batch, not per use).
+    pub(crate) fn note_use(&self, client_id: &str) {
+        if self.context.usage.touch(client_id, now_unix()) {
+            self.addr.do_send(FlushUsage);
+        }
+    }
+
+    /// The stored initial access token a presented token's hash names, if any.
+    fn find_initial_access(
+        &self,
+        hash: &SecretHash,
+    ) -> Result<Option<InitialAccessToken>, RealmError> {
+        Ok(self.reader.get(&initial_access_key(&id_of(hash)))?)
+    }
+
     // ---- admin operations ----
+
+    /// Creates an initial access token; answers its record and the token (shown once).
+    pub async fn create_initial_access(
+        &self,
+        request: InitialAccessRequest,
+    ) -> Result<(InitialAccessToken, Secret), RealmError> {
+        let secret = Secret::generate()?;
+        let token = request
+            .into_record(secret.hash(), now_unix())
+            .map_err(RealmError::InvalidRequest)?;
+        self.write(CreateInitialAccess {
+            token: token.clone(),
+        })
+        .await?;
+        log::info!(
+            "realm={} initial access token {} created",
+            self.name,
+            token.id
+        );
+        Ok((token, secret))
+    }
+
+    /// The realm's initial access tokens (at most the cap of live ones; creation purges
+    /// expired ones).
+    pub fn initial_access_tokens(&self) -> Result<Vec<InitialAccessToken>, RealmError> {
+        let stored = self.reader.page::<InitialAccessToken>(
+            INITIAL_ACCESS_PREFIX,
+            None,
+            MAX_INITIAL_ACCESS_TOKENS,
+        )?;
+        Ok(stored.into_iter().map(|(_, token)| token).collect())
+    }
+
+    /// Revokes an initial access token.
+    pub async fn revoke_initial_access(&self, id: &str) -> Result<(), RealmError> {
+        self.write(RevokeInitialAccess { id: id.to_owned() })
+            .await?;
+        log::info!("realm={} initial access token {id} revoked", self.name);
+        Ok(())
+    }
+
+    /// A reaping run as of `as_of` (default now): the dynamic clients unused for the realm's
+    /// `unused_for_seconds`, removed unless `dry_run`. A real run needs reaping enabled. The
+    /// actor handles one page per message, so the realm's other writes interleave.
+    pub async fn reap(&self, dry_run: bool, as_of: Option<u64>) -> Result<ReapReport, RealmError> {
+        let reaping = self.snapshot().settings.policy.reaping;
+        if !dry_run && !reaping.enabled {
+            return Err(RealmError::InvalidRequest(
+                "reaping is not enabled in this realm (registration_policy.reaping.enabled); \
+                 a dry run shows what it would remove"
+                    .into(),
+            ));
+        }
+        let as_of = as_of.unwrap_or_else(now_unix);
+        let mut report = ReapReport {
+            dry_run,
+            as_of,
+            unused_for_seconds: reaping.unused_for_seconds,
+            count: 0,
+            client_ids: Vec::new(),
+        };
+        let mut after = None;
+        loop {
+            let page = self
+                .addr
+                .send(ReapPage {
+                    after,
+                    as_of,
+                    unused_for: reaping.unused_for_seconds,
+                    dry_run,
+                })
+                .await??;
+            report.count += page.client_ids.len();
+            let room = MAX_REAP_LISTED.saturating_sub(report.client_ids.len());
+            report
+                .client_ids
+                .extend(page.client_ids.into_iter().take(room));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        if !dry_run && report.count > 0 {
+            self.reader.flush().await?;
+            log::info!("realm={} reaped {} unused clients", self.name, report.count);
+        }
+        Ok(report)
+    }
 
     /// Replaces the provider settings.
     pub async fn put_settings(&self, settings: ProviderSettings) -> Result<(), RealmError> {
@@ -383,6 +600,7 @@ impl RealmHandle {
         self.write(DeleteClient {
             client_id: client_id.to_owned(),
             presented: None,
+            grace: false,
         })
         .await
     }
@@ -559,7 +777,29 @@ fn static_record(client: StaticClient) -> ClientRecord {
         },
         origin: ClientOrigin::Static,
         registration_token: None,
+        previous_registration_token: None,
     }
+}
+
+/// RFC 7592 §2.2: an update may repeat the client's secret but not change it.
+fn check_unchanged_secret(
+    request: &Map<String, Value>,
+    current: Option<&str>,
+) -> Result<(), RealmError> {
+    let matches = match request.get("client_secret") {
+        None | Some(Value::Null) => true,
+        Some(Value::String(sent)) => {
+            current.is_some_and(|current| Secret::new(sent.as_str()).ct_eq(&Secret::new(current)))
+        }
+        Some(_) => false,
+    };
+    if matches {
+        return Ok(());
+    }
+    Err(RegistrationError::InvalidClientMetadata(
+        "client_secret does not match the client's current secret (RFC 7592 §2.2)".into(),
+    )
+    .into())
 }
 
 /// A fresh secret for a confidential client; public clients get none.

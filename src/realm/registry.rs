@@ -265,15 +265,20 @@ impl RealmRegistry {
             publishers: Arc::new(load_publishers(&name, &tree)?),
         });
         let shared = Arc::new(RwLock::new(state));
-        let actor = RealmActor::new(name.clone(), tree.clone(), Arc::clone(&shared));
-        let addr = match self.pick_arbiter() {
-            Some(arbiter) => RealmActor::start_in_arbiter(arbiter, |_| actor),
-            None => actor.start(),
-        };
         let context = RealmContext::new(
             format!("{}{}", self.public_url, base_path(&name)),
             Arc::clone(&self.fetcher),
         );
+        let actor = RealmActor::new(
+            name.clone(),
+            tree.clone(),
+            Arc::clone(&shared),
+            Arc::clone(&context.usage),
+        )?;
+        let addr = match self.pick_arbiter() {
+            Some(arbiter) => RealmActor::start_in_arbiter(arbiter, |_| actor),
+            None => actor.start(),
+        };
         Ok(RealmHandle::new(name, addr, tree, shared, context))
     }
 

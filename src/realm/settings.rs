@@ -1,6 +1,7 @@
 //! Realm documents (SPEC §4): provider settings, software publishers and static clients, as
 //! the admin API and the files in `realms/` carry them.
 
+use super::policy::RegistrationPolicySettings;
 use crate::registration::{validate, ClientMetadata, RegistrationPolicy};
 use crate::software_statement::PublisherDocument;
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,14 @@ pub struct ProviderSettings {
     pub default_scopes: Vec<String>,
     #[serde(default = "default_access_token_lifetime")]
     pub access_token_lifetime_seconds: u64,
+    /// Quotas, rate limits, reaping, token rotation, strict token mode and CORS.
+    /// Left out of documents while it holds only defaults, so realm files stay as they were.
+    #[serde(
+        default,
+        rename = "registration_policy",
+        skip_serializing_if = "RegistrationPolicySettings::is_default"
+    )]
+    pub policy: RegistrationPolicySettings,
 }
 
 impl Default for ProviderSettings {
@@ -57,6 +66,7 @@ impl Default for ProviderSettings {
             client_registration_scope_allowlist: default_scope_list(),
             default_scopes: default_scope_list(),
             access_token_lifetime_seconds: default_access_token_lifetime(),
+            policy: RegistrationPolicySettings::default(),
         }
     }
 }
@@ -79,7 +89,7 @@ impl ProviderSettings {
                 "default_scopes: {scope:?} is not in client_registration_scope_allowlist"
             ));
         }
-        Ok(())
+        self.policy.check()
     }
 
     /// The policy for dynamic registration in this realm.

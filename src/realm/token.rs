@@ -112,6 +112,7 @@ impl RealmHandle {
             jti: uuid::Uuid::new_v4().to_string(),
         };
         let access_token = issue_access_token(&state.keys, &claims)?;
+        self.note_use(&client.profile.client_id);
         Ok(IssuedToken {
             access_token,
             expires_in: lifetime,
