@@ -6,16 +6,11 @@
 use super::access::{authorize_registration, looks_like_initial_access_token};
 use super::actor::RealmActor;
 use super::error::RealmError;
-use super::initial_access::{
-    id_of, InitialAccessRequest, InitialAccessToken, MAX_INITIAL_ACCESS_TOKENS,
-};
 use super::messages::*;
 use super::policy::TokenRotation;
 use super::rate_limit::{address_key, RateLimiter};
-use super::reaping::{FlushUsage, UsageTracker};
-use super::record::{
-    client_key, initial_access_key, ClientOrigin, ClientRecord, TokenMatch, INITIAL_ACCESS_PREFIX,
-};
+use super::reaping::UsageTracker;
+use super::record::{client_key, ClientOrigin, ClientRecord, TokenMatch};
 use super::settings::{ProviderSettings, RealmDocument, StaticClient};
 use super::state::{snapshot, RealmState, SharedState};
 use super::RealmName;
@@ -36,26 +31,11 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
-/// Client ids a reaping report lists (the count covers all).
-const MAX_REAP_LISTED: usize = 1000;
-
 /// A client profile with the registration access token minted for it, if any.
 #[derive(Debug)]
 pub struct Registered {
     pub profile: ClientProfile,
     pub registration_access_token: Option<Secret>,
-}
-
-/// What a reaping run found (and removed, unless it was a dry run).
-#[derive(Debug)]
-pub struct ReapReport {
-    pub dry_run: bool,
-    pub as_of: u64,
-    pub unused_for_seconds: u64,
-    /// How many clients the run found.
-    pub count: usize,
-    /// The first of them (at most 1000), in id order.
-    pub client_ids: Vec<String>,
 }
 
 /// What a realm's handles share besides the actor's state: the issuer URL, the `jwks_uri`
@@ -466,110 +446,7 @@ impl RealmHandle {
         self.snapshot().settings.policy.registration_token_rotation
     }
 
-    /// Notes a use of the client for reaping (written in a batch, not per use).
-    pub(crate) fn note_use(&self, client_id: &str) {
-        if self.context.usage.touch(client_id, now_unix()) {
-            self.addr.do_send(FlushUsage);
-        }
-    }
-
-    /// The stored initial access token a presented token's hash names, if any.
-    fn find_initial_access(
-        &self,
-        hash: &SecretHash,
-    ) -> Result<Option<InitialAccessToken>, RealmError> {
-        Ok(self.reader.get(&initial_access_key(&id_of(hash)))?)
-    }
-
     // ---- admin operations ----
-
-    /// Creates an initial access token; answers its record and the token (shown once).
-    pub async fn create_initial_access(
-        &self,
-        request: InitialAccessRequest,
-    ) -> Result<(InitialAccessToken, Secret), RealmError> {
-        let secret = Secret::generate()?;
-        let token = request
-            .into_record(secret.hash(), now_unix())
-            .map_err(RealmError::InvalidRequest)?;
-        self.write(CreateInitialAccess {
-            token: token.clone(),
-        })
-        .await?;
-        log::info!(
-            "realm={} initial access token {} created",
-            self.name,
-            token.id
-        );
-        Ok((token, secret))
-    }
-
-    /// The realm's initial access tokens (at most the cap of live ones; creation purges
-    /// expired ones).
-    pub fn initial_access_tokens(&self) -> Result<Vec<InitialAccessToken>, RealmError> {
-        let stored = self.reader.page::<InitialAccessToken>(
-            INITIAL_ACCESS_PREFIX,
-            None,
-            MAX_INITIAL_ACCESS_TOKENS,
-        )?;
-        Ok(stored.into_iter().map(|(_, token)| token).collect())
-    }
-
-    /// Revokes an initial access token.
-    pub async fn revoke_initial_access(&self, id: &str) -> Result<(), RealmError> {
-        self.write(RevokeInitialAccess { id: id.to_owned() })
-            .await?;
-        log::info!("realm={} initial access token {id} revoked", self.name);
-        Ok(())
-    }
-
-    /// A reaping run as of `as_of` (default now): the dynamic clients unused for the realm's
-    /// `unused_for_seconds`, removed unless `dry_run`. A real run needs reaping enabled. The
-    /// actor handles one page per message, so the realm's other writes interleave.
-    pub async fn reap(&self, dry_run: bool, as_of: Option<u64>) -> Result<ReapReport, RealmError> {
-        let reaping = self.snapshot().settings.policy.reaping;
-        if !dry_run && !reaping.enabled {
-            return Err(RealmError::InvalidRequest(
-                "reaping is not enabled in this realm (registration_policy.reaping.enabled); \
-                 a dry run shows what it would remove"
-                    .into(),
-            ));
-        }
-        let as_of = as_of.unwrap_or_else(now_unix);
-        let mut report = ReapReport {
-            dry_run,
-            as_of,
-            unused_for_seconds: reaping.unused_for_seconds,
-            count: 0,
-            client_ids: Vec::new(),
-        };
-        let mut after = None;
-        loop {
-            let page = self
-                .addr
-                .send(ReapPage {
-                    after,
-                    as_of,
-                    unused_for: reaping.unused_for_seconds,
-                    dry_run,
-                })
-                .await??;
-            report.count += page.client_ids.len();
-            let room = MAX_REAP_LISTED.saturating_sub(report.client_ids.len());
-            report
-                .client_ids
-                .extend(page.client_ids.into_iter().take(room));
-            match page.next {
-                Some(next) => after = Some(next),
-                None => break,
-            }
-        }
-        if !dry_run && report.count > 0 {
-            self.reader.flush().await?;
-            log::info!("realm={} reaped {} unused clients", self.name, report.count);
-        }
-        Ok(report)
-    }
 
     /// Replaces the provider settings.
     pub async fn put_settings(&self, settings: ProviderSettings) -> Result<(), RealmError> {

@@ -5,11 +5,13 @@
 
 use super::actor::RealmActor;
 use super::error::RealmError;
+use super::handle::RealmHandle;
 use super::messages::{CreateInitialAccess, RevokeInitialAccess};
 use super::record::{initial_access_key, INITIAL_ACCESS_PREFIX};
 use super::settings::ProviderSettings;
 use crate::registration::{validate, ClientMetadata, RegistrationError, RegistrationPolicy};
-use crate::secret::SecretHash;
+use crate::secret::{Secret, SecretHash};
+use crate::time::now_unix;
 use actix::{Context, Handler};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -228,6 +230,56 @@ impl InitialAccessToken {
     }
 }
 
+impl RealmHandle {
+    /// The stored initial access token a presented token's hash names, if any.
+    pub(super) fn find_initial_access(
+        &self,
+        hash: &SecretHash,
+    ) -> Result<Option<InitialAccessToken>, RealmError> {
+        Ok(self.reader.get(&initial_access_key(&id_of(hash)))?)
+    }
+
+    /// Creates an initial access token; answers its record and the token (shown once).
+    pub async fn create_initial_access(
+        &self,
+        request: InitialAccessRequest,
+    ) -> Result<(InitialAccessToken, Secret), RealmError> {
+        let secret = Secret::generate()?;
+        let token = request
+            .into_record(secret.hash(), now_unix())
+            .map_err(RealmError::InvalidRequest)?;
+        self.write(CreateInitialAccess {
+            token: token.clone(),
+        })
+        .await?;
+        log::info!(
+            "realm={} initial access token {} created",
+            self.name,
+            token.id
+        );
+        Ok((token, secret))
+    }
+
+    /// The realm's initial access tokens (at most the cap of live ones; creation purges
+    /// expired ones).
+    pub fn initial_access_tokens(&self) -> Result<Vec<InitialAccessToken>, RealmError> {
+        let stored = self.reader.page::<InitialAccessToken>(
+            INITIAL_ACCESS_PREFIX,
+            None,
+            MAX_INITIAL_ACCESS_TOKENS,
+        )?;
+        Ok(stored.into_iter().map(|(_, token)| token).collect())
+    }
+
+    /// Revokes an initial access token.
+    pub async fn revoke_initial_access(&self, id: &str) -> Result<(), RealmError> {
+        self.write(RevokeInitialAccess { id: id.to_owned() })
+            .await?;
+        log::info!("realm={} initial access token {id} revoked", self.name);
+        Ok(())
+    }
+}
+
 impl Handler<CreateInitialAccess> for RealmActor {
     type Result = Result<(), RealmError>;
 
@@ -270,7 +322,6 @@ impl Handler<RevokeInitialAccess> for RealmActor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::Secret;
     use serde_json::json;
 
     fn metadata(request: Value) -> ClientMetadata {

@@ -18,10 +18,11 @@ mod state;
 mod token;
 
 pub use error::{RealmError, TokenError};
-pub use handle::{RealmHandle, ReapReport, Registered};
+pub use handle::{RealmHandle, Registered};
 pub use initial_access::{InitialAccessRequest, InitialAccessToken};
 pub use name::{RealmName, ROOT_REALM};
 pub use policy::{RateLimit, Reaping, RegistrationPolicySettings, TokenRotation};
+pub use reaping::ReapReport;
 pub use record::{ClientOrigin, ClientRecord};
 pub use registry::base_path;
 pub use registry::RealmRegistry;

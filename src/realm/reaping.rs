@@ -5,6 +5,7 @@
 
 use super::actor::RealmActor;
 use super::error::RealmError;
+use super::handle::RealmHandle;
 use super::messages::{ReapPage, ReapedPage};
 use super::record::{client_key, usage_key, ClientOrigin, ClientRecord, CLIENT_PREFIX};
 use super::state::snapshot;
@@ -24,7 +25,21 @@ const MAX_PENDING_USES: usize = 50_000;
 /// How often a realm with reaping enabled reaps.
 const REAP_INTERVAL: Duration = Duration::from_secs(3600);
 /// Clients examined per actor message.
-pub(crate) const REAP_PAGE: usize = 256;
+const REAP_PAGE: usize = 256;
+/// Client ids a reaping report lists (the count covers all).
+const MAX_REAP_LISTED: usize = 1000;
+
+/// What a reaping run found (and removed, unless it was a dry run).
+#[derive(Debug)]
+pub struct ReapReport {
+    pub dry_run: bool,
+    pub as_of: u64,
+    pub unused_for_seconds: u64,
+    /// How many clients the run found.
+    pub count: usize,
+    /// The first of them (at most 1000), in id order.
+    pub client_ids: Vec<String>,
+}
 
 /// Last uses of clients not yet written, shared by the realm's handles and its actor.
 #[derive(Default)]
@@ -147,6 +162,63 @@ impl RealmActor {
             self.remove_dynamic(ops, client_ids.len() as u64)?;
         }
         Ok(ReapedPage { client_ids, next })
+    }
+}
+
+impl RealmHandle {
+    /// Notes a use of the client for reaping (written in a batch, not per use).
+    pub(crate) fn note_use(&self, client_id: &str) {
+        if self.context.usage.touch(client_id, now_unix()) {
+            self.addr.do_send(FlushUsage);
+        }
+    }
+
+    /// A reaping run as of `as_of` (default now): the dynamic clients unused for the realm's
+    /// `unused_for_seconds`, removed unless `dry_run`. A real run needs reaping enabled. The
+    /// actor handles one page per message, so the realm's other writes interleave.
+    pub async fn reap(&self, dry_run: bool, as_of: Option<u64>) -> Result<ReapReport, RealmError> {
+        let reaping = self.snapshot().settings.policy.reaping;
+        if !dry_run && !reaping.enabled {
+            return Err(RealmError::InvalidRequest(
+                "reaping is not enabled in this realm (registration_policy.reaping.enabled); \
+                 a dry run shows what it would remove"
+                    .into(),
+            ));
+        }
+        let as_of = as_of.unwrap_or_else(now_unix);
+        let mut report = ReapReport {
+            dry_run,
+            as_of,
+            unused_for_seconds: reaping.unused_for_seconds,
+            count: 0,
+            client_ids: Vec::new(),
+        };
+        let mut after = None;
+        loop {
+            let page = self
+                .addr
+                .send(ReapPage {
+                    after,
+                    as_of,
+                    unused_for: reaping.unused_for_seconds,
+                    dry_run,
+                })
+                .await??;
+            report.count += page.client_ids.len();
+            let room = MAX_REAP_LISTED.saturating_sub(report.client_ids.len());
+            report
+                .client_ids
+                .extend(page.client_ids.into_iter().take(room));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        if !dry_run && report.count > 0 {
+            self.reader.flush().await?;
+            log::info!("realm={} reaped {} unused clients", self.name, report.count);
+        }
+        Ok(report)
     }
 }
 
