@@ -151,12 +151,12 @@ impl RealmHandle {
     ) -> Result<Registered, RealmError> {
         let state = self.snapshot();
         let settings = &state.settings;
-        if let (Some(limit), Some(ip)) = (settings.policy.rate_limit_per_ip, client_ip) {
-            let limited = self.context.per_address.take(&address_key(ip), limit);
-            limited.map_err(|retry_after| RealmError::RateLimited {
-                what: "from this address",
-                retry_after,
-            })?;
+        if let Some(ip) = client_ip {
+            let limit = settings.policy.rate_limit_per_ip;
+            let key = address_key(ip);
+            self.context
+                .per_address
+                .admit(&key, limit, "from this address")?;
         }
         let mut request = parse_request(body)?;
         let now = now_unix();
@@ -177,15 +177,11 @@ impl RealmHandle {
             )?,
             Some((token, _)) => token.policy.validate(&request, settings)?,
         };
-        if let (Some(limit), Some(software_id)) = (
-            settings.policy.rate_limit_per_software_id,
-            &metadata.software_id,
-        ) {
-            let limited = self.context.per_software_id.take(software_id, limit);
-            limited.map_err(|retry_after| RealmError::RateLimited {
-                what: "for this software_id",
-                retry_after,
-            })?;
+        if let Some(software_id) = &metadata.software_id {
+            let limit = settings.policy.rate_limit_per_software_id;
+            self.context
+                .per_software_id
+                .admit(software_id, limit, "for this software_id")?;
         }
         let client_secret = new_client_secret(&metadata)?;
         let token = if grant.by_token || settings.generate_registration_access_tokens {

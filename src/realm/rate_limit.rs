@@ -4,7 +4,10 @@
 //! a full bucket, which only an attacker with more keys than the limiter holds could exploit,
 //! and such an attacker is not rate-limited by a per-key bucket anyway.
 
+use super::error::RealmError;
 use super::policy::RateLimit;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -12,6 +15,8 @@ use std::time::Instant;
 
 /// Keys per generation (two generations: at most twice this many buckets per limiter).
 const KEYS_PER_GENERATION: usize = 10_000;
+/// Longer keys (a `software_id` is the client's choice) are kept as their SHA-256.
+const MAX_KEY_BYTES: usize = 64;
 
 /// A bucket as the generic cell rate algorithm keeps it: the moment (milliseconds since the
 /// limiter started) at which it would be full again. Integer arithmetic, exact retry times.
@@ -40,14 +45,32 @@ impl RateLimiter {
         }
     }
 
-    /// Takes one registration from `key`'s bucket, or answers the seconds until one is free.
-    pub(crate) fn take(&self, key: &str, limit: RateLimit) -> Result<(), u64> {
+    /// Takes one registration from `key`'s bucket when the realm sets a `limit`; refused
+    /// with the seconds until one is free. `what` says whose rate it is.
+    pub(crate) fn admit(
+        &self,
+        key: &str,
+        limit: Option<RateLimit>,
+        what: &'static str,
+    ) -> Result<(), RealmError> {
+        let Some(limit) = limit else {
+            return Ok(());
+        };
+        let hashed;
+        let key = if key.len() > MAX_KEY_BYTES {
+            hashed = URL_SAFE_NO_PAD.encode(openssl::sha::sha256(key.as_bytes()));
+            hashed.as_str()
+        } else {
+            key
+        };
         let now_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let Ok(mut generations) = self.buckets.lock() else {
             // A panicked holder left no consistent buckets: fail open rather than refuse all.
             return Ok(());
         };
-        generations.take(key, limit, now_ms)
+        generations
+            .take(key, limit, now_ms)
+            .map_err(|retry_after| RealmError::RateLimited { what, retry_after })
     }
 }
 
@@ -124,6 +147,29 @@ mod tests {
             let _ = g.take(&i.to_string(), TWO_PER_MINUTE, 0);
         }
         assert!(g.current.len() + g.previous.len() <= 2 * KEYS_PER_GENERATION);
+    }
+
+    #[test]
+    fn long_keys_are_bounded_and_still_limited_apart() {
+        let limiter = RateLimiter::new();
+        let one = Some(RateLimit {
+            burst: 1,
+            refill_seconds: 3600,
+        });
+        let long_a = "a".repeat(10_000);
+        let long_b = "b".repeat(10_000);
+        assert!(limiter.admit(&long_a, one, "x").is_ok());
+        assert!(matches!(
+            limiter.admit(&long_a, one, "x"),
+            Err(RealmError::RateLimited {
+                retry_after: 3600,
+                ..
+            })
+        ));
+        assert!(limiter.admit(&long_b, one, "x").is_ok());
+        assert!(limiter.admit(&long_b, None, "x").is_ok(), "no limit set");
+        let generations = limiter.buckets.lock().unwrap();
+        assert!(generations.current.keys().all(|k| k.len() <= MAX_KEY_BYTES));
     }
 
     #[test]

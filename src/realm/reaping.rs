@@ -57,10 +57,12 @@ impl UsageTracker {
             *last = now.max(*last);
             return false;
         }
-        if pending.len() < MAX_PENDING_USES {
-            pending.insert(client_id.to_owned(), now);
+        if pending.len() >= MAX_PENDING_USES {
+            return false;
         }
-        pending.len() >= USAGE_FLUSH_AT
+        pending.insert(client_id.to_owned(), now);
+        // Asked once, when the threshold is crossed; the periodic write is the fallback.
+        pending.len() == USAGE_FLUSH_AT
     }
 
     fn drain(&self) -> HashMap<String, u64> {
