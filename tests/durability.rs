@@ -186,3 +186,72 @@ async fn settings_changed_by_the_admin_survive_a_restart_and_the_realm_file_is_n
     .expect("the restarted server answers");
     assert_eq!(status, 401, "{refused}");
 }
+
+#[actix_web::test]
+async fn initial_access_token_uses_and_the_client_quota_survive_kill_9() {
+    let home = Home::new();
+    let server = Server::start(&home, 1).await;
+    let client = http_client();
+    let admin = |server: &Server, path: &str| format!("{}/admin/realms/alpha/{path}", server.url);
+    let policy = json!({
+        "allow_open_dynamic_registration": true,
+        "registration_policy": {"max_dynamic_clients": 3}
+    });
+    let (status, body) = send(
+        &client,
+        Method::PUT,
+        &admin(&server, "oauth2-provider"),
+        Some(&policy),
+        Some(common::ADMIN_TOKEN),
+    )
+    .await
+    .expect("the server answers");
+    assert_eq!(status, 200, "{body}");
+    let (status, created) = send(
+        &client,
+        Method::POST,
+        &admin(&server, "initial-access-tokens"),
+        Some(&json!({"uses": 2})),
+        Some(common::ADMIN_TOKEN),
+    )
+    .await
+    .expect("the server answers");
+    assert_eq!(status, 201, "{created}");
+    let token = created["token"].as_str().expect("token").to_owned();
+    let register = |server: &Server, bearer: Option<&str>| {
+        let (client, url, bearer) = (
+            client.clone(),
+            register_url(server),
+            bearer.map(str::to_owned),
+        );
+        async move {
+            send(
+                &client,
+                Method::POST,
+                &url,
+                Some(&registration(0)),
+                bearer.as_deref(),
+            )
+            .await
+            .expect("the server answers")
+            .0
+        }
+    };
+    assert_eq!(register(&server, Some(&token)).await, 201);
+    server.kill();
+
+    let restarted = Server::start(&home, 2).await;
+    assert_eq!(
+        register(&restarted, Some(&token)).await,
+        201,
+        "one use was left"
+    );
+    assert_eq!(
+        register(&restarted, Some(&token)).await,
+        401,
+        "both uses were taken, the one before the kill included\n{}",
+        restarted.log()
+    );
+    assert_eq!(register(&restarted, None).await, 201, "third client");
+    assert_eq!(register(&restarted, None).await, 403, "quota of three");
+}
