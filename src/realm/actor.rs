@@ -50,16 +50,7 @@ impl RealmActor {
         state: SharedState,
         usage: Arc<UsageTracker>,
     ) -> Result<Self, RealmError> {
-        let dynamic_clients = match tree.get::<u64>(DYNAMIC_COUNT_KEY)? {
-            Some(count) => count,
-            // Realms stored before the count was kept: counted once, stored with the next
-            // change.
-            None => tree
-                .page::<ClientRecord>(CLIENT_PREFIX, None, usize::MAX)?
-                .iter()
-                .filter(|(_, record)| record.origin == ClientOrigin::Dynamic)
-                .count() as u64,
-        };
+        let dynamic_clients = stored_dynamic_count(&tree)?;
         Ok(Self {
             name,
             tree,
@@ -142,6 +133,19 @@ impl RealmActor {
     fn publishers(&self) -> Arc<Vec<SoftwarePublisher>> {
         Arc::clone(&snapshot(&self.state).publishers)
     }
+}
+
+/// The realm's number of dynamic clients as stored. Realms stored before the count was kept
+/// are counted once (the count is stored with their next change).
+fn stored_dynamic_count(tree: &RealmTree) -> Result<u64, RealmError> {
+    if let Some(count) = tree.get::<u64>(DYNAMIC_COUNT_KEY)? {
+        return Ok(count);
+    }
+    let clients = tree.page::<ClientRecord>(CLIENT_PREFIX, None, usize::MAX)?;
+    Ok(clients
+        .iter()
+        .filter(|(_, record)| record.origin == ClientOrigin::Dynamic)
+        .count() as u64)
 }
 
 /// The parts of the realm state a write replaces.
@@ -456,5 +460,50 @@ impl Handler<DeletePublisher> for RealmActor {
             ..StateChange::default()
         });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registration::{validate, ClientProfile, RegistrationPolicy};
+    use crate::store::Store;
+    use serde_json::json;
+
+    fn record(client_id: &str, origin: ClientOrigin) -> ClientRecord {
+        let policy = RegistrationPolicy {
+            scope_allowlist: None,
+            default_scopes: &[],
+            may_set_info_uris: true,
+        };
+        let request = json!({"redirect_uris": ["https://app.example/cb"]});
+        ClientRecord {
+            profile: ClientProfile {
+                client_id: client_id.to_owned(),
+                client_secret: Some("s".into()),
+                client_id_issued_at: 1,
+                metadata: validate(request.as_object().unwrap(), &policy).unwrap(),
+            },
+            origin,
+            registration_token: None,
+            previous_registration_token: None,
+        }
+    }
+
+    #[test]
+    fn realms_without_a_stored_count_are_counted_once_and_a_stored_count_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let tree = store.realm_tree("alpha").unwrap();
+        for (id, origin) in [
+            ("a", ClientOrigin::Dynamic),
+            ("b", ClientOrigin::Dynamic),
+            ("s", ClientOrigin::Static),
+        ] {
+            tree.put(&client_key(id), &record(id, origin)).unwrap();
+        }
+        assert_eq!(stored_dynamic_count(&tree).unwrap(), 2);
+        tree.put(DYNAMIC_COUNT_KEY, &7u64).unwrap();
+        assert_eq!(stored_dynamic_count(&tree).unwrap(), 7);
     }
 }
