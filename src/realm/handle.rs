@@ -276,18 +276,13 @@ impl RealmHandle {
             (Some(kept), false) => Some(kept.clone()),
             (None, false) => new_client_secret(&metadata)?,
         };
-        let (token, update) = match rotation {
-            TokenRotation::Never => (None, TokenUpdate::Keep),
-            TokenRotation::Rotate => {
-                let token = Secret::generate()?;
-                let hash = token.hash();
-                (Some(token), TokenUpdate::Rotate(hash))
-            }
-            TokenRotation::RotateWithGrace => {
-                let token = Secret::generate()?;
-                let hash = token.hash();
-                (Some(token), TokenUpdate::RotateWithGrace(hash))
-            }
+        let token = (rotation != TokenRotation::Never)
+            .then(Secret::generate)
+            .transpose()?;
+        let update = match (token.as_ref().map(Secret::hash), grace) {
+            (Some(hash), true) => TokenUpdate::RotateWithGrace(hash),
+            (Some(hash), false) => TokenUpdate::Rotate(hash),
+            (None, _) => TokenUpdate::Keep,
         };
         let profile = ClientProfile {
             client_id: current.profile.client_id.clone(),
