@@ -4,6 +4,7 @@
 use super::error::RealmError;
 use super::initial_access::InitialAccessToken;
 use super::state::RealmState;
+use super::token::default_audience;
 use crate::jose::verify_access_token;
 use crate::secret::{Secret, SecretHash};
 
@@ -23,8 +24,10 @@ pub(crate) fn looks_like_initial_access_token(token: &Secret) -> bool {
     !token.expose().contains('.')
 }
 
-/// SPEC §3 "Authorization": a token, if sent, must be a live initial access token or access
-/// token of this realm; without one, open registration must be on. Only a token carrying the
+/// SPEC §3 "Authorization": a token, if sent, must be a live initial access token of this
+/// realm, or a live access token of this realm meant for it (RFC 9068 §4: its `aud` names the
+/// realm's issuer or default audience, so a token minted for another resource cannot be
+/// replayed here); without one, open registration must be on. Only a token carrying the
 /// realm's registration scope may register `client_uri`, `logo_uri` and `policy_uri`, and in
 /// strict token mode only such a token may register at all. `initial_access` is the stored
 /// initial access token the bearer token names, if any.
@@ -53,6 +56,11 @@ pub(crate) fn authorize_registration(
         Some(token) => {
             let claims = verify_access_token(&state.keys, token.expose(), issuer, now)
                 .map_err(|_| RealmError::InvalidAccessToken)?;
+            if !claims.aud.contains(issuer)
+                && !claims.aud.contains(default_audience(settings, issuer))
+            {
+                return Err(RealmError::InvalidAccessToken);
+            }
             let scope = &settings.dynamic_client_registration_scope;
             let has_scope = claims.has_scope(scope);
             if settings.policy.require_registration_scope && !has_scope {

@@ -486,6 +486,7 @@ mod tests {
             },
             origin,
             registration_token: None,
+            allowed_resources: Vec::new(),
             previous_registration_token: None,
         }
     }

@@ -16,7 +16,7 @@ use super::state::{snapshot, RealmState, SharedState};
 use super::RealmName;
 use crate::jwks_fetch::{CachePolicy, JwksFetcher};
 use crate::registration::{
-    parse_request, validate, ClientMetadata, ClientProfile, RegistrationError,
+    parse_request, validate, ClientMetadata, ClientProfile, RegistrationError, ResponseProfile,
 };
 use crate::secret::{Secret, SecretHash};
 use crate::software_statement::{
@@ -130,10 +130,24 @@ impl RealmHandle {
         self.snapshot().settings.clone()
     }
 
+    /// What discovery says about the realm's registration policy.
+    pub fn registration_policy_summary(&self) -> Value {
+        let state = self.snapshot();
+        let settings = &state.settings;
+        settings
+            .policy
+            .discovery(settings.allow_open_dynamic_registration)
+    }
+
     /// Whether the realm lets browser pages from `origin` call `register`, discovery and
     /// `jwk_uri` (CORS).
     pub fn allows_origin(&self, origin: &str) -> bool {
         self.snapshot().settings.policy.allows_origin(origin)
+    }
+
+    /// How this realm shapes registration responses.
+    pub fn response_profile(&self) -> ResponseProfile {
+        self.snapshot().settings.response_profile
     }
 
     /// The realm's public keys as a JWK set.
@@ -200,6 +214,7 @@ impl RealmHandle {
             origin: ClientOrigin::Dynamic,
             registration_token: token.as_ref().map(Secret::hash),
             previous_registration_token: None,
+            allowed_resources: Vec::new(),
         };
         self.write(RegisterClient {
             record,
@@ -296,6 +311,7 @@ impl RealmHandle {
             origin: ClientOrigin::Dynamic,
             registration_token: None,
             previous_registration_token: None,
+            allowed_resources: Vec::new(),
         };
         self.write(ReplaceClient {
             presented,
@@ -544,7 +560,7 @@ impl RealmHandle {
             clients: clients
                 .iter()
                 .map(|record| {
-                    let mut json = record.profile.to_json(&Default::default());
+                    let mut json = record.static_document();
                     if !include_secrets {
                         json.remove("client_secret");
                     }
@@ -646,6 +662,7 @@ fn static_record(client: StaticClient) -> ClientRecord {
         origin: ClientOrigin::Static,
         registration_token: None,
         previous_registration_token: None,
+        allowed_resources: client.allowed_resources,
     }
 }
 
