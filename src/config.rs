@@ -1,6 +1,7 @@
 //! Settings from flags, with `DYNREG_*` environment fallbacks (SPEC §1).
 
 use crate::http::client_ip::Cidr;
+use crate::logging::LogFormat;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -49,6 +50,10 @@ pub struct Settings {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<Cidr>,
+
+    /// Log lines as text or as one JSON object per line.
+    #[arg(long, env = "DYNREG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 impl Settings {
@@ -64,6 +69,7 @@ impl Settings {
             workers: Some(2),
             cache_mb: 64,
             trusted_proxies: Vec::new(),
+            log_format: LogFormat::Text,
         }
     }
 

@@ -16,8 +16,13 @@ pub enum ApiError {
     UnknownRealm(String),
     #[error("no such endpoint")]
     NoRoute,
-    #[error("method {0} is not allowed on this endpoint")]
-    MethodNotAllowed(String),
+    #[error("no such endpoint; did you mean {0} (without the trailing slash)?")]
+    TrailingSlash(String),
+    #[error("method {method} is not allowed on this endpoint (allowed: {allowed})")]
+    MethodNotAllowed {
+        method: String,
+        allowed: &'static str,
+    },
     #[error("the request body exceeds {0} bytes")]
     PayloadTooLarge(usize),
     #[error("{0}")]
@@ -28,37 +33,13 @@ pub enum ApiError {
 
 impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str) {
-        use RealmError as R;
         match self {
-            Self::Realm(R::Registration(e)) => (StatusCode::BAD_REQUEST, e.code()),
-            Self::Realm(R::InvalidAccessToken | R::InvalidRegistrationToken) => {
-                (StatusCode::UNAUTHORIZED, "invalid_token")
-            }
-            Self::Realm(R::RegistrationNotOpen) => (StatusCode::UNAUTHORIZED, "access_denied"),
-            // RFC 6750 §3.1.
-            Self::Realm(R::InsufficientScope(_)) => (StatusCode::FORBIDDEN, "insufficient_scope"),
-            // Waiting does not lift a quota, so no 429.
-            Self::Realm(R::QuotaExceeded(_)) => (StatusCode::FORBIDDEN, "access_denied"),
-            Self::Realm(R::RateLimited { .. }) => {
-                (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
-            }
-            Self::Realm(R::InvalidRequest(_)) | Self::BadRequest(_) => {
-                (StatusCode::BAD_REQUEST, "invalid_request")
-            }
-            Self::Realm(R::NotFound(_)) | Self::UnknownRealm(_) | Self::NoRoute => {
+            Self::Realm(e) => (realm_status(e), e.code()),
+            Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
+            Self::UnknownRealm(_) | Self::NoRoute | Self::TrailingSlash(_) => {
                 (StatusCode::NOT_FOUND, "not_found")
             }
-            Self::Realm(R::Unavailable) => {
-                (StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable")
-            }
-            Self::Realm(R::Token(e @ TokenError::InvalidClient(_))) => {
-                (StatusCode::UNAUTHORIZED, e.code())
-            }
-            Self::Realm(R::Token(e)) => (StatusCode::BAD_REQUEST, e.code()),
-            Self::Realm(R::Store(_) | R::Random(_) | R::Keys(_)) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "server_error")
-            }
-            Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "invalid_request"),
+            Self::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "invalid_request"),
             Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request"),
             Self::AdminUnauthorized => (StatusCode::UNAUTHORIZED, "invalid_token"),
         }
@@ -87,7 +68,10 @@ impl ApiError {
                     "Bearer error=\"insufficient_scope\", scope=\"{scope}\""
                 ));
             }
-            Self::Realm(RealmError::RegistrationNotOpen) => "Bearer",
+            // RFC 6750 §3.1: a request without credentials gets the scheme, no error code.
+            Self::Realm(RealmError::RegistrationNotOpen | RealmError::MissingRegistrationToken) => {
+                "Bearer"
+            }
             // RFC 6749 §5.2: invalid_client answers with the scheme the client may use.
             Self::Realm(RealmError::Token(TokenError::InvalidClient(_))) => "Basic",
             Self::AdminUnauthorized => "Bearer realm=\"dynreg-admin\"",
@@ -115,7 +99,30 @@ impl ResponseError for ApiError {
         if let Self::Realm(RealmError::RateLimited { retry_after, .. }) = self {
             response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
         }
+        if let Self::MethodNotAllowed { allowed, .. } = self {
+            response.insert_header((header::ALLOW, *allowed));
+        }
         response.json(json!({"error": code, "error_description": self.description()}))
+    }
+}
+
+/// The HTTP status of a realm failure (its code comes from [`RealmError::code`]).
+fn realm_status(error: &RealmError) -> StatusCode {
+    use RealmError as R;
+    match error {
+        R::Registration(_) | R::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+        R::InvalidAccessToken
+        | R::InvalidRegistrationToken
+        | R::MissingRegistrationToken
+        | R::RegistrationNotOpen
+        | R::Token(TokenError::InvalidClient(_)) => StatusCode::UNAUTHORIZED,
+        R::Token(_) => StatusCode::BAD_REQUEST,
+        // RFC 6750 §3.1; a quota is not cured by waiting, so 403 rather than 429.
+        R::InsufficientScope(_) | R::QuotaExceeded(_) => StatusCode::FORBIDDEN,
+        R::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        R::NotFound(_) => StatusCode::NOT_FOUND,
+        R::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        R::Store(_) | R::Random(_) | R::Keys(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

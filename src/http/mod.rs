@@ -4,6 +4,7 @@
 pub mod admin;
 mod admin_policy;
 pub mod client_ip;
+pub mod console;
 mod cors;
 pub mod discovery;
 pub mod error;
@@ -16,6 +17,7 @@ pub use error::ApiError;
 
 use crate::realm::{base_path, RealmName, RealmRegistry};
 use crate::secret::SecretHash;
+use crate::store::Store;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -23,6 +25,7 @@ use actix_web::http::Method;
 use actix_web::middleware::from_fn;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use client_ip::TrustedProxies;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// State shared by every handler.
@@ -32,7 +35,10 @@ pub struct AppState {
     pub public_url: String,
     /// SHA-256 of the admin token.
     pub admin_token: SecretHash,
-    pub metrics: ops::Metrics,
+    /// For the readiness probe's write.
+    pub store: Store,
+    /// Set when a shutdown signal arrives: `/ready` answers 503 from then on.
+    pub draining: AtomicBool,
     /// Proxies whose `X-Forwarded-For` is believed for registration rate limits.
     pub trusted_proxies: TrustedProxies,
 }
@@ -54,13 +60,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/health")
             .get(ops::health)
-            .default_service(web::to(method_not_allowed)),
+            .default_service(not_allowed("GET")),
+    )
+    .service(
+        web::resource("/ready")
+            .get(ops::ready)
+            .default_service(not_allowed("GET")),
     )
     .service(
         web::resource("/metrics")
             .get(ops::metrics)
-            .default_service(web::to(method_not_allowed)),
+            .default_service(not_allowed("GET")),
     )
+    .service(
+        web::resource("/openapi.json")
+            .get(ops::openapi)
+            .default_service(not_allowed("GET")),
+    )
+    .configure(console::configure)
     .service(admin::scope())
     // RFC 8414 §3.1: the well-known name goes between host and the issuer's path.
     .service(metadata_resource(
@@ -99,30 +116,30 @@ fn realm_scope(
                 .put(registration::replace_client)
                 .delete(registration::delete_client)
                 .route(preflight())
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("POST, GET, PUT, DELETE, OPTIONS")),
         )
         .service(
             web::resource("/access_token")
                 .post(token::issue_token)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("POST")),
         )
         .service(
             web::resource("/introspect")
                 .post(token::introspect)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("POST")),
         )
         .service(
             web::resource("/.well-known/openid-configuration")
                 .get(discovery::openid_configuration)
                 .route(preflight())
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("GET, OPTIONS")),
         )
         .service(metadata_resource("/.well-known/oauth-authorization-server"))
         .service(
             web::resource("/connect/jwk_uri")
                 .get(discovery::jwk_uri)
                 .route(preflight())
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("GET, OPTIONS")),
         )
         .default_service(web::to(not_found))
 }
@@ -131,16 +148,30 @@ fn realm_scope(
 fn metadata_resource(path: &str) -> actix_web::Resource {
     web::resource(path)
         .get(discovery::authorization_server_metadata)
-        .default_service(web::to(method_not_allowed))
+        .default_service(not_allowed("GET"))
 }
 
-/// JSON 405 for a known path with another method.
-pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
-    ApiError::MethodNotAllowed(req.method().to_string()).error_response()
+/// JSON 405 with `Allow` (RFC 9110 §15.5.6) for a known path asked with another method.
+/// `allowed` lists the methods the resource routes; a test checks each list against its routes.
+pub fn not_allowed(allowed: &'static str) -> actix_web::Route {
+    web::to(move |req: HttpRequest| async move {
+        ApiError::MethodNotAllowed {
+            method: req.method().to_string(),
+            allowed,
+        }
+        .error_response()
+    })
 }
 
-/// JSON 404 for every unknown path.
-pub async fn not_found() -> HttpResponse {
+/// JSON 404 for every unknown path; a path that only differs from a route by its trailing
+/// slash says so.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    let path = req.path();
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.len() < path.len() && !trimmed.is_empty() && req.resource_map().has_resource(trimmed)
+    {
+        return ApiError::TrailingSlash(trimmed.to_owned()).error_response();
+    }
     ApiError::NoRoute.error_response()
 }
 

@@ -24,6 +24,7 @@ use crate::software_statement::{
     VerifiedStatement,
 };
 use crate::store::RealmTree;
+use crate::telemetry;
 use crate::time::now_unix;
 use actix::Addr;
 use serde_json::{Map, Value};
@@ -155,13 +156,40 @@ impl RealmHandle {
         self.snapshot().keys.jwks(now_unix())
     }
 
-    /// RFC 7591 §3: registers a client from a request body; `client_ip` is the caller's
-    /// address for the realm's per-address rate limit.
+    /// RFC 7591 §3: registers a client from a request body, and counts the attempt by mode
+    /// and outcome; `client_ip` is the caller's address for the realm's per-address rate limit.
     pub async fn register(
         &self,
         bearer: Option<Secret>,
         client_ip: Option<IpAddr>,
         body: &[u8],
+    ) -> Result<Registered, RealmError> {
+        let request = parse_request(body);
+        let has_statement = request
+            .as_ref()
+            .is_ok_and(|request| request.contains_key("software_statement"));
+        let mode = match (has_statement, &bearer) {
+            (true, _) => "software_statement",
+            (false, Some(token)) if looks_like_initial_access_token(token) => {
+                "initial_access_token"
+            }
+            (false, Some(_)) => "access_token",
+            (false, None) => "open",
+        };
+        let result = match request {
+            Ok(request) => self.register_request(bearer, client_ip, request).await,
+            Err(e) => Err(e.into()),
+        };
+        let outcome = result.as_ref().map_or_else(RealmError::code, |_| "ok");
+        telemetry::global().observe_registration(mode, outcome);
+        result
+    }
+
+    async fn register_request(
+        &self,
+        bearer: Option<Secret>,
+        client_ip: Option<IpAddr>,
+        mut request: Map<String, Value>,
     ) -> Result<Registered, RealmError> {
         let state = self.snapshot();
         let settings = &state.settings;
@@ -172,7 +200,6 @@ impl RealmHandle {
                 .per_address
                 .admit(&key, limit, "from this address")?;
         }
-        let mut request = parse_request(body)?;
         let now = now_unix();
         let stored = match &bearer {
             Some(token) if looks_like_initial_access_token(token) => {
@@ -334,7 +361,7 @@ impl RealmHandle {
         client_id: &str,
         presented: Option<Secret>,
     ) -> Result<(), RealmError> {
-        let presented = presented.ok_or(RealmError::InvalidRegistrationToken)?;
+        let presented = presented.ok_or(RealmError::MissingRegistrationToken)?;
         self.write(DeleteClient {
             client_id: client_id.to_owned(),
             presented: Some(presented.hash()),
@@ -425,8 +452,9 @@ impl RealmHandle {
         opened.verify(fetched.as_deref(), now_unix(), required)
     }
 
-    /// The client behind a registration access token, or `InvalidRegistrationToken` for
-    /// every failure alike (missing token, unknown client, wrong or rotated token).
+    /// The client behind a registration access token: `MissingRegistrationToken` without one,
+    /// else `InvalidRegistrationToken` for every failure alike (unknown client, wrong or
+    /// rotated token), so the answer never tells whether a client exists.
     /// Also answers the presented token's hash, which an update hands to the actor's re-check,
     /// and which of the client's tokens it is (the previous one only with `grace`).
     fn authenticate(
@@ -438,7 +466,7 @@ impl RealmHandle {
         // Hash before looking up, so an unknown client costs the same as a wrong token.
         let presented = presented
             .map(Secret::hash)
-            .ok_or(RealmError::InvalidRegistrationToken)?;
+            .ok_or(RealmError::MissingRegistrationToken)?;
         let record = self
             .load_client(client_id)?
             .ok_or(RealmError::InvalidRegistrationToken)?;

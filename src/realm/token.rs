@@ -14,6 +14,7 @@ use crate::jose::{
 use crate::jwks_fetch::CachePolicy;
 use crate::registration::types::{AuthMethod, ClientKeys};
 use crate::secret::Secret;
+use crate::telemetry;
 use crate::time::now_unix;
 use serde_json::{json, Value};
 
@@ -128,6 +129,7 @@ impl RealmHandle {
         };
         let access_token = issue_access_token(&state.keys, &claims)?;
         self.note_use(&client.profile.client_id);
+        telemetry::global().observe_token_issued();
         Ok(IssuedToken {
             access_token,
             expires_in: lifetime,
