@@ -2,6 +2,10 @@
 
 use clap::Args;
 use std::path::PathBuf;
+use std::time::Duration;
+
+/// `--request-timeout` when nothing else is said.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// dynreg: multi-realm OAuth 2.0 / OpenID Connect Dynamic Client Registration server.
 #[derive(Debug, Clone, Args)]
@@ -39,6 +43,24 @@ pub struct Settings {
     /// sled page cache size in MiB.
     #[arg(long, env = "DYNREG_CACHE_MB", default_value_t = 256)]
     pub cache_mb: u64,
+
+    /// Seconds a request's head may take to arrive, and its body after the head; a late
+    /// request gets 408 and its connection is closed.
+    #[arg(long, env = "DYNREG_REQUEST_TIMEOUT", default_value_t = DEFAULT_REQUEST_TIMEOUT.as_secs())]
+    pub request_timeout: u64,
+
+    /// Open connections served at once, over all workers; more wait in the listen backlog.
+    /// Capped below the open-file limit.
+    #[arg(long, env = "DYNREG_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+
+    /// Connections the kernel queues while every connection slot is taken.
+    #[arg(long, env = "DYNREG_BACKLOG", default_value_t = 1024)]
+    pub backlog: u32,
+
+    /// Seconds an idle keep-alive connection stays open.
+    #[arg(long, env = "DYNREG_KEEP_ALIVE", default_value_t = 5)]
+    pub keep_alive: u64,
 }
 
 impl Settings {
@@ -53,6 +75,10 @@ impl Settings {
             allow_insecure_fetch: false,
             workers: Some(2),
             cache_mb: 64,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT.as_secs(),
+            max_connections: 10_000,
+            backlog: 1024,
+            keep_alive: 5,
         }
     }
 

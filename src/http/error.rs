@@ -20,6 +20,8 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("the request body exceeds {0} bytes")]
     PayloadTooLarge(usize),
+    #[error("the request body did not arrive within {0} s")]
+    RequestTimeout(u64),
     #[error("{0}")]
     BadRequest(String),
     #[error("the admin API requires Authorization: Bearer <admin token>")]
@@ -53,6 +55,7 @@ impl ApiError {
             }
             Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "invalid_request"),
             Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request"),
+            Self::RequestTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "invalid_request"),
             Self::AdminUnauthorized => (StatusCode::UNAUTHORIZED, "invalid_token"),
         }
     }
@@ -94,6 +97,10 @@ impl ResponseError for ApiError {
             log::error!("{code}: {self}");
         }
         let mut response = HttpResponse::build(status);
+        if matches!(self, Self::RequestTimeout(_)) {
+            // The rest of a late body is never read: the connection cannot be reused.
+            response.force_close();
+        }
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
         if let Some(challenge) = self.www_authenticate() {
             response.insert_header((header::WWW_AUTHENTICATE, challenge));

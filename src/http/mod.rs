@@ -25,6 +25,8 @@ pub struct AppState {
     /// SHA-256 of the admin token.
     pub admin_token: SecretHash,
     pub metrics: ops::Metrics,
+    /// How long a request body may take to arrive after the head.
+    pub request_timeout: std::time::Duration,
 }
 
 impl AppState {
