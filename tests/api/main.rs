@@ -2,6 +2,7 @@
 
 mod admin;
 mod client_management;
+mod connections;
 mod helpers;
 mod limits;
 mod open_registration;
