@@ -563,9 +563,9 @@ fn static_record(client: StaticClient) -> ClientRecord {
 }
 
 /// A fresh secret for a confidential client; public clients get none.
-fn new_client_secret(metadata: &ClientMetadata) -> Result<Option<String>, RealmError> {
+fn new_client_secret(metadata: &ClientMetadata) -> Result<Option<Secret>, RealmError> {
     if metadata.is_public() {
         return Ok(None);
     }
-    Ok(Some(Secret::generate()?.expose().to_owned()))
+    Ok(Some(Secret::generate()?))
 }

@@ -251,11 +251,11 @@ impl RealmRegistry {
             }
         };
         let decryption = DecryptionKeys::from_pems(
-            &stored_keys.encryption.private_pem,
+            stored_keys.encryption.private_pem.expose(),
             stored_keys
                 .ecdh_encryption
                 .as_ref()
-                .map(|key| key.private_pem.as_str()),
+                .map(|key| key.private_pem.expose()),
         )
         .map_err(|why| RealmError::Keys(crate::jose::JoseError::Key(why)))?;
         let state = Arc::new(RealmState {

@@ -31,7 +31,7 @@ fn check_with(
 fn render(metadata: ClientMetadata) -> Map<String, Value> {
     ClientProfile {
         client_id: "id".into(),
-        client_secret: Some("secret".into()),
+        client_secret: Some(crate::secret::Secret::new("secret")),
         client_id_issued_at: 1,
         metadata,
     }

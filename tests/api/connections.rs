@@ -35,10 +35,20 @@ fn read_until_closed(
     let mut buffer = [0u8; 4096];
     while started.elapsed() < patience {
         match stream.read(&mut buffer) {
-            Ok(0) => return (String::from_utf8_lossy(&answer).into(), Some(started.elapsed())),
+            Ok(0) => {
+                return (
+                    String::from_utf8_lossy(&answer).into(),
+                    Some(started.elapsed()),
+                )
+            }
             Ok(n) => answer.extend_from_slice(&buffer[..n]),
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-            Err(_) => return (String::from_utf8_lossy(&answer).into(), Some(started.elapsed())),
+            Err(_) => {
+                return (
+                    String::from_utf8_lossy(&answer).into(),
+                    Some(started.elapsed()),
+                )
+            }
         }
         if trickle {
             // The server may close while we write: that is the outcome we wait for.
@@ -92,7 +102,10 @@ async fn connections_beyond_the_limit_wait_until_a_slot_frees_and_are_then_serve
             .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             .expect("probe");
         let (answer, _) = read_until_closed(probe, Duration::from_secs(20), false);
-        (answer.lines().next().unwrap_or_default().to_owned(), started.elapsed())
+        (
+            answer.lines().next().unwrap_or_default().to_owned(),
+            started.elapsed(),
+        )
     })
     .await
     .expect("client thread");
