@@ -61,6 +61,15 @@ pub struct Settings {
     /// Seconds an idle keep-alive connection stays open.
     #[arg(long, env = "DYNREG_KEEP_ALIVE", default_value_t = 5)]
     pub keep_alive: u64,
+
+    /// Benchmarks only: skip the fsyncs after each flush, so a 2xx survives `kill -9` but not
+    /// a power cut. Lets `scripts/bench.sh` show what they cost.
+    #[arg(long, env = "DYNREG_BENCH_SKIP_FSYNC", hide = true)]
+    pub bench_skip_fsync: bool,
+
+    /// Tests only (fault injection): while this file exists, every flush fails.
+    #[arg(long, env = "DYNREG_FAULT_FAIL_FLUSH_WHILE", hide = true)]
+    pub fault_fail_flush_while: Option<PathBuf>,
 }
 
 impl Settings {
@@ -79,6 +88,8 @@ impl Settings {
             max_connections: 10_000,
             backlog: 1024,
             keep_alive: 5,
+            bench_skip_fsync: false,
+            fault_fail_flush_while: None,
         }
     }
 

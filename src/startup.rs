@@ -5,7 +5,7 @@ use crate::http::{self, ops, AppState};
 use crate::jwks_fetch::JwksFetcher;
 use crate::realm::RealmRegistry;
 use crate::secret::{Secret, SecretHash};
-use crate::store::Store;
+use crate::store::{Durability, Store};
 use actix::Arbiter;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -36,8 +36,19 @@ impl Application {
             )
         })?;
         let admin_token = load_or_create_admin_token(&settings.admin_token_path())?;
-        let store = Store::open(&settings.data_dir.join("sled"), settings.cache_mb << 20)
-            .map_err(|e| format!("cannot open the database: {e}"))?;
+        let durability = Durability {
+            skip_fsync: settings.bench_skip_fsync,
+            fail_while_exists: settings.fault_fail_flush_while.clone(),
+        };
+        if durability.skip_fsync {
+            log::warn!("fsync after flushes is off: a 2xx does not survive a power cut");
+        }
+        let store = Store::open_with(
+            &settings.data_dir.join("sled"),
+            settings.cache_mb << 20,
+            durability,
+        )
+        .map_err(|e| format!("cannot open the database: {e}"))?;
         let listener = bind(&settings.listen, settings.backlog)
             .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
         let address = listener

@@ -43,7 +43,7 @@ impl ApiError {
             Self::Realm(R::NotFound(_)) | Self::UnknownRealm(_) | Self::NoRoute => {
                 (StatusCode::NOT_FOUND, "not_found")
             }
-            Self::Realm(R::Unavailable) => {
+            Self::Realm(R::Unavailable | R::NotDurable(_)) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable")
             }
             Self::Realm(R::Token(e @ TokenError::InvalidClient(_))) => {
@@ -66,6 +66,9 @@ impl ApiError {
             // Internal details go to the log, not to the client.
             Self::Realm(RealmError::Store(_) | RealmError::Random(_) | RealmError::Keys(_)) => {
                 "the server could not complete the request".to_owned()
+            }
+            Self::Realm(RealmError::NotDurable(_)) => {
+                "the change could not be stored durably; its outcome is unknown".to_owned()
             }
             other => other.to_string(),
         }

@@ -25,7 +25,10 @@ pub enum RealmError {
     #[error("{0}")]
     NotFound(String),
     #[error("storage failed: {0}")]
-    Store(#[from] StoreError),
+    Store(StoreError),
+    /// The write was made but could not be made durable: its outcome is unknown.
+    #[error("storage is not accepting writes: {0}")]
+    NotDurable(StoreError),
     /// The realm's actor is gone (realm deleted while the request ran) or overloaded.
     #[error("the realm is unavailable")]
     Unavailable,
@@ -43,6 +46,15 @@ pub enum RealmError {
 impl From<StatementError> for RealmError {
     fn from(error: StatementError) -> Self {
         Self::Registration(error.into())
+    }
+}
+
+impl From<StoreError> for RealmError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Flush(_) | StoreError::FlusherGone => Self::NotDurable(error),
+            other => Self::Store(other),
+        }
     }
 }
 

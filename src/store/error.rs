@@ -14,4 +14,7 @@ pub enum StoreError {
     Encode(#[source] serde_json::Error),
     #[error("the flusher thread is gone")]
     FlusherGone,
+    /// A flush or the sync after it failed: the write may or may not be on disk.
+    #[error("the database could not be made durable: {0}")]
+    Flush(String),
 }
