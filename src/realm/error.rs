@@ -53,6 +53,8 @@ impl From<StoreError> for RealmError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Flush(_) | StoreError::FlusherGone => Self::NotDurable(error),
+            // A request that was running when its realm was deleted.
+            StoreError::Dropped => Self::NotFound("the realm was deleted".into()),
             other => Self::Store(other),
         }
     }

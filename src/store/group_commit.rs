@@ -18,8 +18,10 @@ use tokio::sync::oneshot;
 type Waiter = oneshot::Sender<Result<(), String>>;
 
 pub(super) struct GroupCommit {
-    requests: Mutex<mpsc::Sender<Waiter>>,
+    /// `None` only while dropping.
+    requests: Mutex<Option<mpsc::Sender<Waiter>>>,
     committer: Arc<Mutex<Committer>>,
+    flusher: Option<std::thread::JoinHandle<()>>,
 }
 
 /// The database, its files, and whether a flush has ever failed.
@@ -57,13 +59,14 @@ impl GroupCommit {
         }));
         let (sender, receiver) = mpsc::channel::<Waiter>();
         let shared = Arc::clone(&committer);
-        std::thread::Builder::new()
+        let flusher = std::thread::Builder::new()
             .name("dynreg-flush".into())
             .spawn(move || flush_loop(&shared, &receiver))
             .map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
         Ok(Self {
-            requests: Mutex::new(sender),
+            requests: Mutex::new(Some(sender)),
             committer,
+            flusher: Some(flusher),
         })
     }
 
@@ -71,6 +74,7 @@ impl GroupCommit {
         let (done, wait) = oneshot::channel();
         {
             let requests = self.requests.lock().map_err(|_| StoreError::FlusherGone)?;
+            let requests = requests.as_ref().ok_or(StoreError::FlusherGone)?;
             requests.send(done).map_err(|_| StoreError::FlusherGone)?;
         }
         match wait.await {
@@ -84,6 +88,19 @@ impl GroupCommit {
     pub(super) fn commit_now(&self) -> Result<(), StoreError> {
         let mut committer = self.committer.lock().map_err(|_| StoreError::FlusherGone)?;
         committer.commit().map_err(StoreError::Flush)
+    }
+}
+
+impl Drop for GroupCommit {
+    /// Stops the flush thread and waits for it, so the database is closed (and its lock
+    /// released) when the last `Store` is gone.
+    fn drop(&mut self) {
+        if let Ok(mut requests) = self.requests.lock() {
+            requests.take();
+        }
+        if let Some(flusher) = self.flusher.take() {
+            let _ = flusher.join();
+        }
     }
 }
 

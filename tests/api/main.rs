@@ -6,6 +6,7 @@ mod connections;
 mod helpers;
 mod limits;
 mod open_registration;
+mod realm_lifecycle;
 mod software_statement;
 mod statement_helpers;
 mod token_endpoint;
