@@ -1,6 +1,7 @@
 //! `ApiError`: the one place where errors become HTTP status codes, headers and
 //! `{"error", "error_description"}` bodies.
 
+use crate::log_value::Logged;
 use crate::realm::{RealmError, TokenError};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
@@ -97,7 +98,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let (status, code) = self.parts();
         if status.is_server_error() {
-            log::error!("{code}: {self}");
+            log::error!("{code}: {}", Logged(&self.to_string()));
         }
         let mut response = HttpResponse::build(status);
         if matches!(self, Self::RequestTimeout(_)) {

@@ -2,6 +2,7 @@
 //! behind them.
 
 use super::AppState;
+use crate::log_value::Logged;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
@@ -37,7 +38,7 @@ pub async fn observe(
     let started = Instant::now();
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let access_line = log::log_enabled!(target: "dynreg::access", log::Level::Info)
-        .then(|| format!("{} {}", req.method(), req.path()));
+        .then(|| format!("{} {}", req.method(), Logged(req.path())));
     let response = next.call(req).await?;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();

@@ -15,6 +15,7 @@ use super::state::RealmState;
 use super::RealmName;
 use crate::jose::{RealmKeys, StoredKeys};
 use crate::jwks_fetch::JwksFetcher;
+use crate::log_value::Logged;
 use crate::software_statement::{DecryptionKeys, PublisherDocument, SoftwarePublisher};
 use crate::store::{BatchOp, RealmTree, Store};
 use actix::{Actor, ArbiterHandle};
@@ -343,7 +344,11 @@ fn load_publishers(
         match SoftwarePublisher::parse(&document, Some(&agent_id)) {
             Ok(publisher) => publishers.push(publisher),
             Err(why) => {
-                log::error!("realm={realm} software publisher {agent_id:?} not loaded: {why}")
+                log::error!(
+                    "realm={realm} software publisher {} not loaded: {}",
+                    Logged(&agent_id),
+                    Logged(&why)
+                )
             }
         }
     }
