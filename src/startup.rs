@@ -144,7 +144,7 @@ fn connection_budget(wanted: usize) -> usize {
     let mut limit = getrlimit(Resource::Nofile);
     if limit.current != limit.maximum {
         limit.current = limit.maximum;
-        if let Err(e) = setrlimit(Resource::Nofile, limit.clone()) {
+        if let Err(e) = setrlimit(Resource::Nofile, limit) {
             log::warn!("cannot raise the open-file limit to its hard limit: {e}");
         }
     }

@@ -259,7 +259,11 @@ async fn every_acknowledged_write_survives_kill_9_while_writes_are_in_flight() {
         task.await.expect("writer task");
     }
 
-    let ledger = ledger.borrow();
+    // Every writer has stopped: the ledger is ours alone.
+    let ledger = Rc::try_unwrap(ledger)
+        .map_err(|_| "a writer still holds the ledger")
+        .expect("writers done")
+        .into_inner();
     assert!(
         ledger.unexpected.is_empty(),
         "unexpected answers: {:?}",
