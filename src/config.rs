@@ -1,5 +1,6 @@
 //! Settings from flags, with `DYNREG_*` environment fallbacks (SPEC §1).
 
+use crate::logging::LogFormat;
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -70,6 +71,10 @@ pub struct Settings {
     /// Tests only (fault injection): while this file exists, every flush fails.
     #[arg(long, env = "DYNREG_FAULT_FAIL_FLUSH_WHILE", hide = true)]
     pub fault_fail_flush_while: Option<PathBuf>,
+
+    /// Log lines as text or as one JSON object per line.
+    #[arg(long, env = "DYNREG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 impl Settings {
@@ -90,6 +95,7 @@ impl Settings {
             keep_alive: 5,
             bench_skip_fsync: false,
             fault_fail_flush_while: None,
+            log_format: LogFormat::Text,
         }
     }
 

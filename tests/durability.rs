@@ -414,7 +414,8 @@ async fn a_write_that_cannot_be_made_durable_gets_503_never_2xx_until_a_restart(
     let home = Home::new();
     let trigger = home.path("fail-flushes");
     let trigger_arg = trigger.to_string_lossy().into_owned();
-    let server = Server::start_with(&home, 1, &["--fault-fail-flush-while", &trigger_arg]).await;
+    let server =
+        Server::start_with_args(&home, 1, &["--fault-fail-flush-while", &trigger_arg]).await;
     let client = http_client();
     let (status, kept) = send(
         &client,
@@ -499,7 +500,8 @@ async fn a_write_that_cannot_be_made_durable_gets_503_never_2xx_until_a_restart(
     assert!(log.contains("could not be made durable"), "{log}");
     server.kill();
 
-    let restarted = Server::start_with(&home, 2, &["--fault-fail-flush-while", &trigger_arg]).await;
+    let restarted =
+        Server::start_with_args(&home, 2, &["--fault-fail-flush-while", &trigger_arg]).await;
     let (status, answer) = send(
         &client,
         Method::POST,

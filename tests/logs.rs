@@ -1,69 +1,91 @@
-//! Issue 8, "log amplification": request-derived values reach the log at most ~200
-//! characters long with control characters escaped, so a request writes at most ~1 KB of log
-//! and cannot forge a log line. Runs the real binary at `RUST_LOG=info`.
+//! Issue 12 item 7: every response carries a request id (the caller's if well-formed), the
+//! access line logs it, and `--log-format json` writes one JSON object per line.
 
 mod common;
 
-use awc::http::Method;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use common::{http_client, send, Home, Server};
-use serde_json::json;
+use common::{http_client, Home, Server};
+use serde_json::Value;
 
-const REQUESTS: usize = 20;
+async fn get_with_request_id(server: &Server, id: Option<&str>) -> String {
+    let mut request = http_client().get(format!("{}/health", server.url));
+    if let Some(id) = id {
+        request = request.insert_header(("X-Request-Id", id));
+    }
+    let response = request.send().await.expect("health answers");
+    assert_eq!(response.status(), 200);
+    response
+        .headers()
+        .get("x-request-id")
+        .expect("x-request-id on the response")
+        .to_str()
+        .expect("ascii")
+        .to_owned()
+}
 
-/// A signed-looking statement whose unverified `iss` is `iss` (never verified: no publisher
-/// has that issuer).
-fn statement_with_issuer(iss: &str) -> String {
-    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#);
-    let claims = URL_SAFE_NO_PAD.encode(json!({"iss": iss}).to_string());
-    format!("{header}.{claims}.c2lnbmF0dXJl")
+/// The server's log as JSON records; panics on any line that is not one.
+fn json_records(server: &Server) -> Vec<Value> {
+    server
+        .log()
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line)
+                .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line:?}"))
+        })
+        .collect()
 }
 
 #[actix_web::test]
-async fn a_huge_unverified_issuer_writes_a_bounded_log_line_and_forges_none() {
+async fn request_ids_are_echoed_or_generated_and_json_logs_carry_them() {
     let home = Home::new();
-    let server = Server::start(&home, 1).await;
-    let client = http_client();
-    let issuer = format!(
-        "https://{}.example.com\n[forged] INFO everything is fine",
-        "a".repeat(40_000)
-    );
-    let body = json!({
-        "redirect_uris": ["https://client.example.com/callback"],
-        "software_statement": statement_with_issuer(&issuer),
-    });
-    let long_path = format!(
-        "{}/am/oauth2/realms/root/realms/alpha/{}",
-        server.url,
-        "p".repeat(4_000)
-    );
-    let before = server.log().len();
-    for _ in 0..REQUESTS {
-        let url = format!("{}/am/oauth2/realms/root/realms/alpha/register", server.url);
-        let (status, answer) = send(&client, Method::POST, &url, Some(&body), None)
-            .await
-            .expect("the server answers");
-        assert_eq!(status, 400, "{answer}");
-        let (status, _) = send(&client, Method::GET, &long_path, None, None)
-            .await
-            .expect("the server answers");
-        assert_eq!(status, 404);
+    let server = Server::start_with_args(&home, 0, &["--log-format", "json"]).await;
+
+    let echoed = get_with_request_id(&server, Some("trace-42.a:b_c")).await;
+    assert_eq!(echoed, "trace-42.a:b_c");
+    for malformed in [
+        Some("has space"),
+        Some(&*"x".repeat(65)),
+        Some("quote\"d"),
+        None,
+    ] {
+        let generated = get_with_request_id(&server, malformed).await;
+        assert_eq!(generated.len(), 32, "{malformed:?} → {generated}");
+        assert!(
+            generated.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{generated}"
+        );
+        assert_ne!(Some(generated.as_str()), malformed);
     }
-    let log = server.log();
-    let written = log.len() - before;
+
+    // The access line is written after the response; give it a moment.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let access = loop {
+        let records = json_records(&server);
+        let found = records.into_iter().find(|record| {
+            record["target"] == "dynreg::access"
+                && record["msg"]
+                    .as_str()
+                    .is_some_and(|msg| msg.contains("request_id=trace-42.a:b_c"))
+        });
+        if let Some(record) = found {
+            break record;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no access line with the request id:\n{}",
+            server.log()
+        );
+        actix_rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(access["level"], "INFO");
     assert!(
-        written < 2 * REQUESTS * 1024,
-        "{written} bytes of log for {} requests",
-        2 * REQUESTS
+        access["ts"].as_str().is_some_and(|ts| ts.ends_with('Z')),
+        "{access}"
     );
-    assert!(log.contains("software statement refused"), "{log}");
     assert!(
-        log.lines().all(|line| line.len() < 1024),
-        "a log line longer than 1 KB"
-    );
-    assert!(
-        !log.lines().any(|line| line.starts_with("[forged]")),
-        "a request forged a log line"
+        access["msg"]
+            .as_str()
+            .unwrap()
+            .starts_with("GET /health 200 "),
+        "{access}"
     );
 }

@@ -15,7 +15,10 @@ pub enum RealmError {
     /// No token was sent and open registration is off.
     #[error("registration requires an access token in this realm")]
     RegistrationNotOpen,
-    /// RFC 7592 §2: missing, wrong, rotated or unknown registration access token, or unknown client.
+    /// RFC 7592 §2: a management request came without `Authorization: Bearer`.
+    #[error("this request needs the client's registration access token in Authorization: Bearer <token>")]
+    MissingRegistrationToken,
+    /// RFC 7592 §2: wrong, rotated or unknown registration access token, or unknown client.
     #[error("the registration access token is not valid for this client")]
     InvalidRegistrationToken,
     /// The request is malformed (missing `client_id`, bad admin document, …).
@@ -41,6 +44,25 @@ pub enum RealmError {
     /// The operating system could not give us randomness.
     #[error("random generator failed: {0}")]
     Random(#[from] openssl::error::ErrorStack),
+}
+
+impl RealmError {
+    /// The OAuth error code (RFC 6749 §5.2, RFC 6750 §3.1, RFC 7591 §3.2.2) this failure is
+    /// reported with.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Registration(e) => e.code(),
+            Self::InvalidAccessToken
+            | Self::InvalidRegistrationToken
+            | Self::MissingRegistrationToken => "invalid_token",
+            Self::RegistrationNotOpen => "access_denied",
+            Self::InvalidRequest(_) => "invalid_request",
+            Self::NotFound(_) => "not_found",
+            Self::Unavailable | Self::NotDurable(_) => "temporarily_unavailable",
+            Self::Token(e) => e.code(),
+            Self::Store(_) | Self::Keys(_) | Self::Random(_) => "server_error",
+        }
+    }
 }
 
 impl From<StatementError> for RealmError {
@@ -80,6 +102,9 @@ pub enum TokenError {
     UnsupportedGrantType(String),
     #[error("{0}")]
     InvalidScope(String),
+    /// RFC 8707 §2: a `resource` the realm does not serve.
+    #[error("{0}")]
+    InvalidTarget(String),
 }
 
 impl TokenError {
@@ -91,6 +116,7 @@ impl TokenError {
             Self::UnauthorizedClient(_) => "unauthorized_client",
             Self::UnsupportedGrantType(_) => "unsupported_grant_type",
             Self::InvalidScope(_) => "invalid_scope",
+            Self::InvalidTarget(_) => "invalid_target",
         }
     }
 }

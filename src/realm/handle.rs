@@ -14,7 +14,7 @@ use super::RealmName;
 use crate::jwks_fetch::{CachePolicy, JwksFetcher};
 use crate::log_value::Logged;
 use crate::registration::{
-    parse_request, validate, ClientMetadata, ClientProfile, RegistrationError,
+    parse_request, validate, ClientMetadata, ClientProfile, RegistrationError, ResponseProfile,
 };
 use crate::secret::{Secret, SecretHash};
 use crate::software_statement::{
@@ -22,6 +22,7 @@ use crate::software_statement::{
     VerifiedStatement,
 };
 use crate::store::RealmTree;
+use crate::telemetry;
 use crate::time::now_unix;
 use actix::Addr;
 use serde_json::{Map, Value};
@@ -120,18 +121,46 @@ impl RealmHandle {
         self.snapshot().settings.clone()
     }
 
+    /// How this realm shapes registration responses.
+    pub fn response_profile(&self) -> ResponseProfile {
+        self.snapshot().settings.response_profile
+    }
+
     /// The realm's public keys as a JWK set.
     pub fn jwks(&self) -> Value {
         self.snapshot().keys.jwks(now_unix())
     }
 
-    /// RFC 7591 §3: registers a client from a request body.
+    /// RFC 7591 §3: registers a client from a request body, and counts the attempt by mode
+    /// and outcome.
     pub async fn register(
         &self,
         bearer: Option<Secret>,
         body: &[u8],
     ) -> Result<Registered, RealmError> {
-        let mut request = parse_request(body)?;
+        let request = parse_request(body);
+        let has_statement = request
+            .as_ref()
+            .is_ok_and(|request| request.contains_key("software_statement"));
+        let mode = match (has_statement, bearer.is_some()) {
+            (true, _) => "software_statement",
+            (false, true) => "access_token",
+            (false, false) => "open",
+        };
+        let result = match request {
+            Ok(request) => self.register_request(bearer, request).await,
+            Err(e) => Err(e.into()),
+        };
+        let outcome = result.as_ref().map_or_else(RealmError::code, |_| "ok");
+        telemetry::global().observe_registration(mode, outcome);
+        result
+    }
+
+    async fn register_request(
+        &self,
+        bearer: Option<Secret>,
+        mut request: Map<String, Value>,
+    ) -> Result<Registered, RealmError> {
         let state = self.snapshot();
         let settings = &state.settings;
         let grant = authorize_registration(bearer.as_ref(), &state, self.issuer(), now_unix())?;
@@ -158,6 +187,7 @@ impl RealmHandle {
             profile: profile.clone(),
             origin: ClientOrigin::Dynamic,
             registration_token: token.as_ref().map(Secret::hash),
+            allowed_resources: Vec::new(),
         };
         self.write(RegisterClient { record }).await?;
         log::info!(
@@ -224,6 +254,7 @@ impl RealmHandle {
             profile: profile.clone(),
             origin: ClientOrigin::Dynamic,
             registration_token: Some(token.hash()),
+            allowed_resources: Vec::new(),
         };
         self.write(ReplaceClient {
             presented,
@@ -247,7 +278,7 @@ impl RealmHandle {
         client_id: &str,
         presented: Option<Secret>,
     ) -> Result<(), RealmError> {
-        let presented = presented.ok_or(RealmError::InvalidRegistrationToken)?;
+        let presented = presented.ok_or(RealmError::MissingRegistrationToken)?;
         self.write(DeleteClient {
             client_id: client_id.to_owned(),
             presented: Some(presented.hash()),
@@ -346,8 +377,9 @@ impl RealmHandle {
         opened.verify(fetched.as_deref(), now_unix(), required)
     }
 
-    /// The client behind a registration access token, or `InvalidRegistrationToken` for
-    /// every failure alike (missing token, unknown client, wrong or rotated token).
+    /// The client behind a registration access token: `MissingRegistrationToken` without one,
+    /// else `InvalidRegistrationToken` for every failure alike (unknown client, wrong or
+    /// rotated token), so the answer never tells whether a client exists.
     /// Also answers the presented token's hash, which an update hands to the actor's re-check.
     fn authenticate(
         &self,
@@ -357,7 +389,7 @@ impl RealmHandle {
         // Hash before looking up, so an unknown client costs the same as a wrong token.
         let presented = presented
             .map(Secret::hash)
-            .ok_or(RealmError::InvalidRegistrationToken)?;
+            .ok_or(RealmError::MissingRegistrationToken)?;
         match self.load_client(client_id)? {
             Some(record) if record.accepts_registration_token(&presented) => {
                 Ok((record, presented))
@@ -477,7 +509,7 @@ impl RealmHandle {
             clients: clients
                 .iter()
                 .map(|record| {
-                    let mut json = record.profile.to_json(&Default::default());
+                    let mut json = record.static_document();
                     if !include_secrets {
                         json.remove("client_secret");
                     }
@@ -578,6 +610,7 @@ fn static_record(client: StaticClient) -> ClientRecord {
         },
         origin: ClientOrigin::Static,
         registration_token: None,
+        allowed_resources: client.allowed_resources,
     }
 }
 

@@ -50,6 +50,7 @@ fn client_secrets_do_not_show_through_debug() {
         profile: profile(),
         origin: ClientOrigin::Static,
         registration_token: None,
+        allowed_resources: Vec::new(),
     };
     assert_redacted("ClientProfile", format!("{:?}", record.profile));
     assert_redacted("ClientRecord", format!("{record:?}"));
@@ -107,6 +108,7 @@ fn token_endpoint_credentials_and_tokens_do_not_show_through_debug() {
         let request = TokenRequest {
             grant_type: Some("client_credentials".into()),
             scope: None,
+            resources: Vec::new(),
             credentials,
         };
         assert_redacted("TokenRequest", format!("{request:?}"));

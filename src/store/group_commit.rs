@@ -11,8 +11,10 @@
 
 use super::durable::SledFiles;
 use super::StoreError;
+use crate::telemetry;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 use tokio::sync::oneshot;
 
 type Waiter = oneshot::Sender<Result<(), String>>;
@@ -108,10 +110,12 @@ fn flush_loop(committer: &Mutex<Committer>, requests: &mpsc::Receiver<Waiter>) {
     while let Ok(first) = requests.recv() {
         let mut batch = vec![first];
         batch.extend(requests.try_iter());
+        let started = Instant::now();
         let outcome = match committer.lock() {
             Ok(mut committer) => committer.commit(),
             Err(_) => Err("the flusher panicked".to_owned()),
         };
+        telemetry::global().observe_flush(batch.len(), started.elapsed());
         for waiter in batch {
             // A waiter whose request was cancelled has dropped its receiver; nothing to tell.
             let _ = waiter.send(outcome.clone());

@@ -1,11 +1,16 @@
 //! Black-box tests over HTTP: one binary, one real server per test.
 
+mod access_tokens;
 mod admin;
 mod client_management;
 mod connections;
+mod console;
 mod helpers;
 mod limits;
+mod metadata;
 mod open_registration;
+mod openapi;
+mod operator_errors;
 mod realm_lifecycle;
 mod software_statement;
 mod statement_helpers;
