@@ -41,6 +41,8 @@ pub struct AppState {
     pub draining: AtomicBool,
     /// Proxies whose `X-Forwarded-For` is believed for registration rate limits.
     pub trusted_proxies: TrustedProxies,
+    /// How long a request body may take to arrive after the head.
+    pub request_timeout: std::time::Duration,
 }
 
 impl AppState {

@@ -11,8 +11,9 @@ use super::initial_access::{id_of, InitialAccessToken};
 use super::messages::*;
 use super::reaping::UsageTracker;
 use super::record::{
-    client_key, initial_access_key, publisher_key, usage_key, ClientOrigin, ClientRecord,
-    TokenMatch, CLIENT_PREFIX, DYNAMIC_COUNT_KEY, KEYS_KEY, PUBLISHER_PREFIX, SETTINGS_KEY,
+    client_key, document_ops, initial_access_key, publisher_key, usage_key, ClientOrigin,
+    ClientRecord, TokenMatch, CLIENT_PREFIX, DYNAMIC_COUNT_KEY, KEYS_KEY, PUBLISHER_PREFIX,
+    SETTINGS_KEY,
 };
 use super::settings::ProviderSettings;
 use super::state::{snapshot, RealmState, SharedState};
@@ -347,15 +348,9 @@ impl Handler<ReplaceRealm> for RealmActor {
 impl RealmActor {
     /// The batch that swaps in new settings, publishers and static clients atomically.
     fn replacement_ops(&self, msg: &ReplaceRealm) -> Result<Vec<BatchOp>, RealmError> {
-        let mut ops = vec![BatchOp::put(SETTINGS_KEY, &msg.settings)?];
+        let mut ops = Vec::new();
         for key in self.tree.keys_with_prefix(PUBLISHER_PREFIX)? {
             ops.push(BatchOp::Remove { key });
-        }
-        for publisher in &msg.publishers {
-            ops.push(BatchOp::put(
-                publisher_key(publisher.agent_id()),
-                &publisher.to_document(true),
-            )?);
         }
         let existing = self
             .tree
@@ -367,9 +362,12 @@ impl RealmActor {
                 });
             }
         }
-        for record in &msg.static_clients {
-            ops.push(BatchOp::put(client_key(&record.profile.client_id), record)?);
-        }
+        // Puts after the removals: a publisher or static client that stays is rewritten.
+        ops.extend(document_ops(
+            &msg.settings,
+            &msg.publishers,
+            &msg.static_clients,
+        )?);
         Ok(ops)
     }
 
@@ -480,7 +478,7 @@ mod tests {
         ClientRecord {
             profile: ClientProfile {
                 client_id: client_id.to_owned(),
-                client_secret: Some("s".into()),
+                client_secret: Some(crate::secret::Secret::new("s")),
                 client_id_issued_at: 1,
                 metadata: validate(request.as_object().unwrap(), &policy).unwrap(),
             },

@@ -15,6 +15,7 @@ use super::settings::{ProviderSettings, RealmDocument, StaticClient};
 use super::state::{snapshot, RealmState, SharedState};
 use super::RealmName;
 use crate::jwks_fetch::{CachePolicy, JwksFetcher};
+use crate::log_value::Logged;
 use crate::registration::{
     parse_request, validate, ClientMetadata, ClientProfile, RegistrationError, ResponseProfile,
 };
@@ -305,7 +306,7 @@ impl RealmHandle {
                 .into());
             }
         }
-        check_unchanged_secret(&request, current.profile.client_secret.as_deref())?;
+        check_unchanged_secret(&request, current.profile.client_secret.as_ref())?;
         if let Some(statement) = statement {
             statement.merge_into(&mut request);
         }
@@ -348,7 +349,11 @@ impl RealmHandle {
         })
         .await?;
         self.note_use(client_id);
-        log::info!("realm={} client_id={} updated", self.name, client_id);
+        log::info!(
+            "realm={} client_id={} updated",
+            self.name,
+            Logged(client_id)
+        );
         Ok(Registered {
             profile,
             registration_access_token: token,
@@ -368,7 +373,11 @@ impl RealmHandle {
             grace: self.rotation() == TokenRotation::RotateWithGrace,
         })
         .await?;
-        log::info!("realm={} client_id={} deleted", self.name, client_id);
+        log::info!(
+            "realm={} client_id={} deleted",
+            self.name,
+            Logged(client_id)
+        );
         Ok(())
     }
 
@@ -390,14 +399,19 @@ impl RealmHandle {
         match self.verify_software_statement(raw, state).await {
             Ok(statement) => {
                 log::info!(
-                    "realm={} software statement accepted agent_id={:?}",
+                    "realm={} software statement accepted agent_id={}",
                     self.name,
-                    statement.agent_id()
+                    Logged(statement.agent_id())
                 );
                 Ok(Some(statement))
             }
             Err(refusal) => {
-                log::info!("realm={} software statement refused: {refusal}", self.name);
+                // The reason may quote the statement (its unverified `iss`, a bad header).
+                log::info!(
+                    "realm={} software statement refused: {}",
+                    self.name,
+                    Logged(&refusal.to_string())
+                );
                 Err(refusal.into())
             }
         }
@@ -557,7 +571,11 @@ impl RealmHandle {
                 publisher: publisher.clone(),
             })
             .await?;
-        log::info!("realm={} software publisher {agent_id:?} saved", self.name);
+        log::info!(
+            "realm={} software publisher {} saved",
+            self.name,
+            Logged(agent_id)
+        );
         Ok((publisher, created))
     }
 
@@ -568,8 +586,9 @@ impl RealmHandle {
         })
         .await?;
         log::info!(
-            "realm={} software publisher {agent_id:?} deleted",
-            self.name
+            "realm={} software publisher {} deleted",
+            self.name,
+            Logged(agent_id)
         );
         Ok(())
     }
@@ -697,12 +716,12 @@ fn static_record(client: StaticClient) -> ClientRecord {
 /// RFC 7592 §2.2: an update may repeat the client's secret but not change it.
 fn check_unchanged_secret(
     request: &Map<String, Value>,
-    current: Option<&str>,
+    current: Option<&Secret>,
 ) -> Result<(), RealmError> {
     let matches = match request.get("client_secret") {
         None | Some(Value::Null) => true,
         Some(Value::String(sent)) => {
-            current.is_some_and(|current| Secret::new(sent.as_str()).ct_eq(&Secret::new(current)))
+            current.is_some_and(|current| Secret::new(sent.as_str()).ct_eq(current))
         }
         Some(_) => false,
     };
@@ -716,9 +735,9 @@ fn check_unchanged_secret(
 }
 
 /// A fresh secret for a confidential client; public clients get none.
-fn new_client_secret(metadata: &ClientMetadata) -> Result<Option<String>, RealmError> {
+fn new_client_secret(metadata: &ClientMetadata) -> Result<Option<Secret>, RealmError> {
     if metadata.is_public() {
         return Ok(None);
     }
-    Ok(Some(Secret::generate()?.expose().to_owned()))
+    Ok(Some(Secret::generate()?))
 }

@@ -12,6 +12,8 @@ mod policy;
 mod rate_limit;
 mod reaping;
 mod record;
+#[cfg(test)]
+mod redaction_tests;
 mod registry;
 mod settings;
 mod state;
