@@ -149,8 +149,8 @@ impl Telemetry {
             .observe(elapsed.as_secs_f64());
     }
 
-    /// One registration attempt: `mode` open, access_token or software_statement; `outcome`
-    /// ok or the OAuth error code.
+    /// One registration attempt: `mode` open, access_token, initial_access_token or
+    /// software_statement; `outcome` ok or the OAuth error code.
     pub fn observe_registration(&self, mode: &str, outcome: &str) {
         self.registrations.with_label_values(&[mode, outcome]).inc();
     }

@@ -1,6 +1,7 @@
 //! `/admin`: realms, provider settings, software publishers and clients (SPEC §4). Every
 //! route sits behind [`require_admin_token`].
 
+use super::admin_policy;
 use super::error::ApiError;
 use super::extract::{bearer_token, body, query_param};
 use super::{no_store, not_allowed, AppState};
@@ -63,6 +64,22 @@ pub fn scope() -> actix_web::Scope<
         .service(
             web::resource("/realms/{realm}/keys/rotate")
                 .post(rotate_keys)
+                .default_service(not_allowed("POST")),
+        )
+        .service(
+            web::resource("/realms/{realm}/initial-access-tokens")
+                .get(admin_policy::list_initial_access)
+                .post(admin_policy::create_initial_access)
+                .default_service(not_allowed("GET, POST")),
+        )
+        .service(
+            web::resource("/realms/{realm}/initial-access-tokens/{id}")
+                .delete(admin_policy::revoke_initial_access)
+                .default_service(not_allowed("DELETE")),
+        )
+        .service(
+            web::resource("/realms/{realm}/reap")
+                .post(admin_policy::reap)
                 .default_service(not_allowed("POST")),
         )
         .service(
@@ -331,7 +348,7 @@ fn realm_name(req: &HttpRequest) -> Result<RealmName, ApiError> {
     RealmName::parse(raw).map_err(ApiError::BadRequest)
 }
 
-fn existing_realm(req: &HttpRequest, state: &AppState) -> Result<RealmHandle, ApiError> {
+pub(super) fn existing_realm(req: &HttpRequest, state: &AppState) -> Result<RealmHandle, ApiError> {
     let name = realm_name(req)?;
     state
         .registry
@@ -358,7 +375,7 @@ fn include_secrets(req: &HttpRequest) -> bool {
     query_param(req, "include_secrets").as_deref() == Some("true")
 }
 
-async fn json_body<T: DeserializeOwned>(
+pub(super) async fn json_body<T: DeserializeOwned>(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<T, ApiError> {

@@ -73,6 +73,7 @@ pub async fn openid_configuration(
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
+        "registration_policy": realm.registration_policy_summary(),
     });
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, CACHE_FOR_FIVE_MINUTES))

@@ -1,6 +1,7 @@
 //! `ApiError`: the one place where errors become HTTP status codes, headers and
 //! `{"error", "error_description"}` bodies.
 
+use crate::log_value::Logged;
 use crate::realm::{RealmError, TokenError};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
@@ -25,6 +26,8 @@ pub enum ApiError {
     },
     #[error("the request body exceeds {0} bytes")]
     PayloadTooLarge(usize),
+    #[error("the request body did not arrive within {0} s")]
+    RequestTimeout(u64),
     #[error("{0}")]
     BadRequest(String),
     #[error("the admin API requires Authorization: Bearer <admin token>")]
@@ -41,6 +44,7 @@ impl ApiError {
             }
             Self::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "invalid_request"),
             Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request"),
+            Self::RequestTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "invalid_request"),
             Self::AdminUnauthorized => (StatusCode::UNAUTHORIZED, "invalid_token"),
         }
     }
@@ -52,25 +56,35 @@ impl ApiError {
             Self::Realm(RealmError::Store(_) | RealmError::Random(_) | RealmError::Keys(_)) => {
                 "the server could not complete the request".to_owned()
             }
+            Self::Realm(RealmError::NotDurable(_)) => {
+                "the change could not be stored durably; its outcome is unknown".to_owned()
+            }
             other => other.to_string(),
         }
     }
 
-    /// RFC 6750 §3: 401s of bearer-protected endpoints say which scheme and why.
-    fn www_authenticate(&self) -> Option<&'static str> {
-        match self {
+    /// RFC 6750 §3: 401s and 403s of bearer-protected endpoints say which scheme and why.
+    fn www_authenticate(&self) -> Option<String> {
+        let challenge = match self {
             Self::Realm(RealmError::InvalidAccessToken | RealmError::InvalidRegistrationToken) => {
-                Some("Bearer error=\"invalid_token\"")
+                "Bearer error=\"invalid_token\""
+            }
+            Self::Realm(RealmError::InsufficientScope(scope)) => {
+                let scope = scope.replace(['"', '\\'], "");
+                return Some(format!(
+                    "Bearer error=\"insufficient_scope\", scope=\"{scope}\""
+                ));
             }
             // RFC 6750 §3.1: a request without credentials gets the scheme, no error code.
             Self::Realm(RealmError::RegistrationNotOpen | RealmError::MissingRegistrationToken) => {
-                Some("Bearer")
+                "Bearer"
             }
             // RFC 6749 §5.2: invalid_client answers with the scheme the client may use.
-            Self::Realm(RealmError::Token(TokenError::InvalidClient(_))) => Some("Basic"),
-            Self::AdminUnauthorized => Some("Bearer realm=\"dynreg-admin\""),
-            _ => None,
-        }
+            Self::Realm(RealmError::Token(TokenError::InvalidClient(_))) => "Basic",
+            Self::AdminUnauthorized => "Bearer realm=\"dynreg-admin\"",
+            _ => return None,
+        };
+        Some(challenge.to_owned())
     }
 }
 
@@ -82,12 +96,19 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let (status, code) = self.parts();
         if status.is_server_error() {
-            log::error!("{code}: {self}");
+            log::error!("{code}: {}", Logged(&self.to_string()));
         }
         let mut response = HttpResponse::build(status);
+        if matches!(self, Self::RequestTimeout(_)) {
+            // The rest of a late body is never read: the connection cannot be reused.
+            response.force_close();
+        }
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
         if let Some(challenge) = self.www_authenticate() {
             response.insert_header((header::WWW_AUTHENTICATE, challenge));
+        }
+        if let Self::Realm(RealmError::RateLimited { retry_after, .. }) = self {
+            response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
         }
         if let Self::MethodNotAllowed { allowed, .. } = self {
             response.insert_header((header::ALLOW, *allowed));
@@ -107,8 +128,11 @@ fn realm_status(error: &RealmError) -> StatusCode {
         | R::RegistrationNotOpen
         | R::Token(TokenError::InvalidClient(_)) => StatusCode::UNAUTHORIZED,
         R::Token(_) => StatusCode::BAD_REQUEST,
+        // RFC 6750 §3.1; a quota is not cured by waiting, so 403 rather than 429.
+        R::InsufficientScope(_) | R::QuotaExceeded(_) => StatusCode::FORBIDDEN,
+        R::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         R::NotFound(_) => StatusCode::NOT_FOUND,
-        R::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        R::Unavailable | R::NotDurable(_) => StatusCode::SERVICE_UNAVAILABLE,
         R::Store(_) | R::Random(_) | R::Keys(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

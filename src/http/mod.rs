@@ -2,7 +2,10 @@
 //! knows actix-web.
 
 pub mod admin;
+mod admin_policy;
+pub mod client_ip;
 pub mod console;
+mod cors;
 pub mod discovery;
 pub mod error;
 pub mod extract;
@@ -15,8 +18,13 @@ pub use error::ApiError;
 use crate::realm::{base_path, RealmName, RealmRegistry};
 use crate::secret::SecretHash;
 use crate::store::Store;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::Method;
+use actix_web::middleware::from_fn;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use client_ip::TrustedProxies;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -31,6 +39,10 @@ pub struct AppState {
     pub store: Store,
     /// Set when a shutdown signal arrives: `/ready` answers 503 from then on.
     pub draining: AtomicBool,
+    /// Proxies whose `X-Forwarded-For` is believed for registration rate limits.
+    pub trusted_proxies: TrustedProxies,
+    /// How long a request body may take to arrive after the head.
+    pub request_timeout: std::time::Duration,
 }
 
 impl AppState {
@@ -85,15 +97,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(realm_scope("/am/oauth2"));
 }
 
-fn realm_scope(prefix: &str) -> actix_web::Scope {
+fn realm_scope(
+    prefix: &str,
+) -> actix_web::Scope<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let preflight = || web::method(Method::OPTIONS).to(cors::preflight);
     web::scope(prefix)
+        .wrap(from_fn(cors::allow_origin))
         .service(
             web::resource("/register")
                 .post(registration::register_client)
                 .get(registration::read_client)
                 .put(registration::replace_client)
                 .delete(registration::delete_client)
-                .default_service(not_allowed("POST, GET, PUT, DELETE")),
+                .route(preflight())
+                .default_service(not_allowed("POST, GET, PUT, DELETE, OPTIONS")),
         )
         .service(
             web::resource("/access_token")
@@ -108,13 +133,15 @@ fn realm_scope(prefix: &str) -> actix_web::Scope {
         .service(
             web::resource("/.well-known/openid-configuration")
                 .get(discovery::openid_configuration)
-                .default_service(not_allowed("GET")),
+                .route(preflight())
+                .default_service(not_allowed("GET, OPTIONS")),
         )
         .service(metadata_resource("/.well-known/oauth-authorization-server"))
         .service(
             web::resource("/connect/jwk_uri")
                 .get(discovery::jwk_uri)
-                .default_service(not_allowed("GET")),
+                .route(preflight())
+                .default_service(not_allowed("GET, OPTIONS")),
         )
         .default_service(web::to(not_found))
 }

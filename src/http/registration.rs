@@ -17,7 +17,8 @@ pub async fn register_client(
 ) -> Result<HttpResponse, ApiError> {
     let realm = realm(&req, &state)?;
     let body = body(&req, payload).await?;
-    let registered = realm.register(bearer_token(&req), &body).await?;
+    let client_ip = state.trusted_proxies.client_ip(&req);
+    let registered = realm.register(bearer_token(&req), client_ip, &body).await?;
     let uri = state.registration_client_uri(realm.name(), &registered.profile.client_id);
     let credentials = credentials(&registered, Some(uri));
     Ok(profile_response(
@@ -84,10 +85,7 @@ pub async fn delete_client(
 /// What a create or update response adds to the profile.
 fn credentials(registered: &Registered, uri: Option<String>) -> ManagementCredentials {
     ManagementCredentials {
-        registration_access_token: registered
-            .registration_access_token
-            .as_ref()
-            .map(|token| token.expose().to_owned()),
+        registration_access_token: registered.registration_access_token.clone(),
         registration_client_uri: uri,
     }
 }

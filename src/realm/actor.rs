@@ -7,15 +7,19 @@
 //! writes of concurrent requests share one flush and the actor moves straight on.
 
 use super::error::RealmError;
+use super::initial_access::{id_of, InitialAccessToken};
 use super::messages::*;
+use super::reaping::UsageTracker;
 use super::record::{
-    client_key, publisher_key, ClientOrigin, ClientRecord, CLIENT_PREFIX, KEYS_KEY,
-    PUBLISHER_PREFIX, SETTINGS_KEY,
+    client_key, document_ops, initial_access_key, publisher_key, usage_key, ClientOrigin,
+    ClientRecord, TokenMatch, CLIENT_PREFIX, DYNAMIC_COUNT_KEY, KEYS_KEY, PUBLISHER_PREFIX,
+    SETTINGS_KEY,
 };
 use super::settings::ProviderSettings;
 use super::state::{snapshot, RealmState, SharedState};
 use super::RealmName;
 use crate::jose::RealmKeys;
+use crate::secret::SecretHash;
 use crate::software_statement::SoftwarePublisher;
 use crate::store::{BatchOp, RealmTree};
 use actix::{Actor, Context, Handler};
@@ -26,23 +30,84 @@ pub struct RealmActor {
     name: RealmName,
     tree: RealmTree,
     state: SharedState,
+    /// Dynamic clients in the realm (also stored, in the batch of every change to it).
+    dynamic_clients: u64,
+    usage: Arc<UsageTracker>,
 }
 
 impl Actor for RealmActor {
     type Context = Context<Self>;
 
-    fn started(&mut self, _ctx: &mut Self::Context) {
+    fn started(&mut self, ctx: &mut Self::Context) {
+        self.schedule_housekeeping(ctx);
         log::debug!("realm={} actor started", self.name);
     }
 }
 
 impl RealmActor {
-    pub fn new(name: RealmName, tree: RealmTree, state: SharedState) -> Self {
-        Self { name, tree, state }
+    pub fn new(
+        name: RealmName,
+        tree: RealmTree,
+        state: SharedState,
+        usage: Arc<UsageTracker>,
+    ) -> Result<Self, RealmError> {
+        let dynamic_clients = stored_dynamic_count(&tree)?;
+        Ok(Self {
+            name,
+            tree,
+            state,
+            dynamic_clients,
+            usage,
+        })
+    }
+
+    pub(super) fn name(&self) -> &RealmName {
+        &self.name
+    }
+
+    pub(super) fn tree(&self) -> &RealmTree {
+        &self.tree
+    }
+
+    pub(super) fn shared(&self) -> &SharedState {
+        &self.state
+    }
+
+    pub(super) fn usage(&self) -> &UsageTracker {
+        &self.usage
     }
 
     fn read(&self, client_id: &str) -> Result<Option<ClientRecord>, RealmError> {
         Ok(self.tree.get(&client_key(client_id))?)
+    }
+
+    /// Applies `ops`, which remove `removed` dynamic clients, with the new count.
+    pub(super) fn remove_dynamic(
+        &mut self,
+        mut ops: Vec<BatchOp>,
+        removed: u64,
+    ) -> Result<(), RealmError> {
+        let count = self.dynamic_clients.saturating_sub(removed);
+        ops.push(BatchOp::put(DYNAMIC_COUNT_KEY, &count)?);
+        self.tree.apply(ops)?;
+        self.dynamic_clients = count;
+        Ok(())
+    }
+
+    /// The initial access token behind `hash` with one use taken, if it has one left.
+    fn take_initial_access(
+        &self,
+        hash: &SecretHash,
+        now: u64,
+    ) -> Result<InitialAccessToken, RealmError> {
+        let key = initial_access_key(&id_of(hash));
+        match self.tree.get::<InitialAccessToken>(&key)? {
+            Some(mut token) if token.hash.ct_eq(hash) && token.usable(now) => {
+                token.uses_left -= 1;
+                Ok(token)
+            }
+            _ => Err(RealmError::InvalidAccessToken),
+        }
     }
 
     /// Makes a new state visible to the handles; parts the change leaves out stay as they are.
@@ -71,6 +136,19 @@ impl RealmActor {
     }
 }
 
+/// The realm's number of dynamic clients as stored. Realms stored before the count was kept
+/// are counted once (the count is stored with their next change).
+fn stored_dynamic_count(tree: &RealmTree) -> Result<u64, RealmError> {
+    if let Some(count) = tree.get::<u64>(DYNAMIC_COUNT_KEY)? {
+        return Ok(count);
+    }
+    let clients = tree.page::<ClientRecord>(CLIENT_PREFIX, None, usize::MAX)?;
+    Ok(clients
+        .iter()
+        .filter(|(_, record)| record.origin == ClientOrigin::Dynamic)
+        .count() as u64)
+}
+
 /// The parts of the realm state a write replaces.
 #[derive(Default)]
 struct StateChange {
@@ -83,8 +161,25 @@ impl Handler<RegisterClient> for RealmActor {
     type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: RegisterClient, _: &mut Context<Self>) -> Self::Result {
-        let key = client_key(&msg.record.profile.client_id);
-        self.tree.put(&key, &msg.record)?;
+        if msg
+            .max_dynamic_clients
+            .is_some_and(|max| self.dynamic_clients >= max)
+        {
+            return Err(RealmError::QuotaExceeded(self.dynamic_clients));
+        }
+        let mut ops = Vec::with_capacity(3);
+        if let Some(hash) = &msg.initial_access {
+            let token = self.take_initial_access(hash, msg.now)?;
+            ops.push(BatchOp::put(initial_access_key(&token.id), &token)?);
+        }
+        let count = self.dynamic_clients + 1;
+        ops.push(BatchOp::put(
+            client_key(&msg.record.profile.client_id),
+            &msg.record,
+        )?);
+        ops.push(BatchOp::put(DYNAMIC_COUNT_KEY, &count)?);
+        self.tree.apply(ops)?;
+        self.dynamic_clients = count;
         Ok(())
     }
 }
@@ -93,12 +188,46 @@ impl Handler<ReplaceClient> for RealmActor {
     type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: ReplaceClient, _: &mut Context<Self>) -> Self::Result {
-        let client_id = &msg.replacement.profile.client_id;
-        let current = self.read(client_id)?;
-        if !current.is_some_and(|c| c.accepts_registration_token(&msg.presented)) {
+        let client_id = msg.replacement.profile.client_id.clone();
+        let Some(current) = self.read(&client_id)? else {
             return Err(RealmError::InvalidRegistrationToken);
+        };
+        let Some(matched) = current.match_registration_token(&msg.presented, msg.grace) else {
+            return Err(RealmError::InvalidRegistrationToken);
+        };
+        let mut replacement = msg.replacement;
+        (
+            replacement.registration_token,
+            replacement.previous_registration_token,
+        ) = match msg.token {
+            TokenUpdate::Rotate(new) => (Some(new), None),
+            TokenUpdate::RotateWithGrace(new) => (Some(new), Some(msg.presented)),
+            // Using the current token ends the grace of the previous one.
+            TokenUpdate::Keep => match matched {
+                TokenMatch::Current => (current.registration_token, None),
+                TokenMatch::Previous => (
+                    current.registration_token,
+                    current.previous_registration_token,
+                ),
+            },
+        };
+        self.tree.put(&client_key(&client_id), &replacement)?;
+        Ok(())
+    }
+}
+
+impl Handler<ConfirmRegistrationToken> for RealmActor {
+    type Result = Result<(), RealmError>;
+
+    fn handle(&mut self, msg: ConfirmRegistrationToken, _: &mut Context<Self>) -> Self::Result {
+        let Some(mut record) = self.read(&msg.client_id)? else {
+            return Ok(());
+        };
+        if record.match_registration_token(&msg.presented, false) == Some(TokenMatch::Current)
+            && record.previous_registration_token.take().is_some()
+        {
+            self.tree.put(&client_key(&msg.client_id), &record)?;
         }
-        self.tree.put(&client_key(client_id), &msg.replacement)?;
         Ok(())
     }
 }
@@ -114,14 +243,25 @@ impl Handler<DeleteClient> for RealmActor {
                 return Err(RealmError::NotFound(what));
             }
             (Some(_), None) => true,
-            (Some(record), Some(presented)) => record.accepts_registration_token(presented),
+            (Some(record), Some(presented)) => record
+                .match_registration_token(presented, msg.grace)
+                .is_some(),
             (None, Some(_)) => false,
         };
-        if !allowed {
+        let Some(record) = current.filter(|_| allowed) else {
             return Err(RealmError::InvalidRegistrationToken);
+        };
+        let mut ops = vec![BatchOp::Remove {
+            key: client_key(&msg.client_id),
+        }];
+        if record.origin == ClientOrigin::Dynamic {
+            ops.push(BatchOp::Remove {
+                key: usage_key(&msg.client_id),
+            });
+            self.remove_dynamic(ops, 1)
+        } else {
+            Ok(self.tree.apply(ops)?)
         }
-        self.tree.remove(&client_key(&msg.client_id))?;
-        Ok(())
     }
 }
 
@@ -208,15 +348,9 @@ impl Handler<ReplaceRealm> for RealmActor {
 impl RealmActor {
     /// The batch that swaps in new settings, publishers and static clients atomically.
     fn replacement_ops(&self, msg: &ReplaceRealm) -> Result<Vec<BatchOp>, RealmError> {
-        let mut ops = vec![BatchOp::put(SETTINGS_KEY, &msg.settings)?];
+        let mut ops = Vec::new();
         for key in self.tree.keys_with_prefix(PUBLISHER_PREFIX)? {
             ops.push(BatchOp::Remove { key });
-        }
-        for publisher in &msg.publishers {
-            ops.push(BatchOp::put(
-                publisher_key(publisher.agent_id()),
-                &publisher.to_document(true),
-            )?);
         }
         let existing = self
             .tree
@@ -228,9 +362,12 @@ impl RealmActor {
                 });
             }
         }
-        for record in &msg.static_clients {
-            ops.push(BatchOp::put(client_key(&record.profile.client_id), record)?);
-        }
+        // Puts after the removals: a publisher or static client that stays is rewritten.
+        ops.extend(document_ops(
+            &msg.settings,
+            &msg.publishers,
+            &msg.static_clients,
+        )?);
         Ok(ops)
     }
 
@@ -321,5 +458,51 @@ impl Handler<DeletePublisher> for RealmActor {
             ..StateChange::default()
         });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registration::{validate, ClientProfile, RegistrationPolicy};
+    use crate::store::Store;
+    use serde_json::json;
+
+    fn record(client_id: &str, origin: ClientOrigin) -> ClientRecord {
+        let policy = RegistrationPolicy {
+            scope_allowlist: None,
+            default_scopes: &[],
+            may_set_info_uris: true,
+        };
+        let request = json!({"redirect_uris": ["https://app.example/cb"]});
+        ClientRecord {
+            profile: ClientProfile {
+                client_id: client_id.to_owned(),
+                client_secret: Some(crate::secret::Secret::new("s")),
+                client_id_issued_at: 1,
+                metadata: validate(request.as_object().unwrap(), &policy).unwrap(),
+            },
+            origin,
+            registration_token: None,
+            allowed_resources: Vec::new(),
+            previous_registration_token: None,
+        }
+    }
+
+    #[test]
+    fn realms_without_a_stored_count_are_counted_once_and_a_stored_count_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let tree = store.realm_tree("alpha").unwrap();
+        for (id, origin) in [
+            ("a", ClientOrigin::Dynamic),
+            ("b", ClientOrigin::Dynamic),
+            ("s", ClientOrigin::Static),
+        ] {
+            tree.put(&client_key(id), &record(id, origin)).unwrap();
+        }
+        assert_eq!(stored_dynamic_count(&tree).unwrap(), 2);
+        tree.put(DYNAMIC_COUNT_KEY, &7u64).unwrap();
+        assert_eq!(stored_dynamic_count(&tree).unwrap(), 7);
     }
 }

@@ -12,6 +12,18 @@ pub enum RealmError {
     /// RFC 6750 §3.1: a bearer token was sent to `register` and is not a live token of the realm.
     #[error("the access token is not valid in this realm")]
     InvalidAccessToken,
+    /// Strict token mode: the access token lacks the realm's registration scope.
+    #[error("registering a client requires an access token with the scope {0:?}")]
+    InsufficientScope(String),
+    /// The realm holds as many dynamic clients as its policy allows.
+    #[error("the realm's limit of dynamic clients is reached ({0} registered)")]
+    QuotaExceeded(u64),
+    /// Too many registrations from one client address or for one `software_id`.
+    #[error("too many registrations {what}; retry after {retry_after} seconds")]
+    RateLimited {
+        what: &'static str,
+        retry_after: u64,
+    },
     /// No token was sent and open registration is off.
     #[error("registration requires an access token in this realm")]
     RegistrationNotOpen,
@@ -28,7 +40,10 @@ pub enum RealmError {
     #[error("{0}")]
     NotFound(String),
     #[error("storage failed: {0}")]
-    Store(#[from] StoreError),
+    Store(StoreError),
+    /// The write was made but could not be made durable: its outcome is unknown.
+    #[error("storage is not accepting writes: {0}")]
+    NotDurable(StoreError),
     /// The realm's actor is gone (realm deleted while the request ran) or overloaded.
     #[error("the realm is unavailable")]
     Unavailable,
@@ -52,10 +67,13 @@ impl RealmError {
             Self::InvalidAccessToken
             | Self::InvalidRegistrationToken
             | Self::MissingRegistrationToken => "invalid_token",
-            Self::RegistrationNotOpen => "access_denied",
+            // Waiting does not lift a quota, so it is not `too_many_requests`.
+            Self::RegistrationNotOpen | Self::QuotaExceeded(_) => "access_denied",
+            Self::InsufficientScope(_) => "insufficient_scope",
+            Self::RateLimited { .. } => "too_many_requests",
             Self::InvalidRequest(_) => "invalid_request",
             Self::NotFound(_) => "not_found",
-            Self::Unavailable => "temporarily_unavailable",
+            Self::Unavailable | Self::NotDurable(_) => "temporarily_unavailable",
             Self::Token(e) => e.code(),
             Self::Store(_) | Self::Keys(_) | Self::Random(_) => "server_error",
         }
@@ -65,6 +83,17 @@ impl RealmError {
 impl From<StatementError> for RealmError {
     fn from(error: StatementError) -> Self {
         Self::Registration(error.into())
+    }
+}
+
+impl From<StoreError> for RealmError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Flush(_) | StoreError::FlusherGone => Self::NotDurable(error),
+            // A request that was running when its realm was deleted.
+            StoreError::Dropped => Self::NotFound("the realm was deleted".into()),
+            other => Self::Store(other),
+        }
     }
 }
 

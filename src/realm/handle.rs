@@ -3,16 +3,20 @@
 //! caller's task, on whichever HTTP worker runs it, and sends the actor only the finished
 //! change. One busy realm therefore uses every core, while its actor stays the single writer.
 
-use super::access::authorize_registration;
+use super::access::{authorize_registration, looks_like_initial_access_token};
 use super::actor::RealmActor;
 use super::error::RealmError;
 use super::messages::*;
-use super::record::{client_key, ClientOrigin, ClientRecord};
+use super::policy::TokenRotation;
+use super::rate_limit::{address_key, RateLimiter};
+use super::reaping::UsageTracker;
+use super::record::{client_key, ClientOrigin, ClientRecord, TokenMatch};
 use super::replay::{ReplayCache, MAX_REMEMBERED_ASSERTIONS};
 use super::settings::{ProviderSettings, RealmDocument, StaticClient};
 use super::state::{snapshot, RealmState, SharedState};
 use super::RealmName;
 use crate::jwks_fetch::{CachePolicy, JwksFetcher};
+use crate::log_value::Logged;
 use crate::registration::{
     parse_request, validate, ClientMetadata, ClientProfile, RegistrationError, ResponseProfile,
 };
@@ -26,6 +30,7 @@ use crate::telemetry;
 use crate::time::now_unix;
 use actix::Addr;
 use serde_json::{Map, Value};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// A client profile with the registration access token minted for it, if any.
@@ -36,7 +41,8 @@ pub struct Registered {
 }
 
 /// What a realm's handles share besides the actor's state: the issuer URL, the `jwks_uri`
-/// fetcher and the `jti`s of client assertions already used (RFC 7523 §3 replay check).
+/// fetcher, the `jti`s of client assertions already used (RFC 7523 §3 replay check), the
+/// registration rate limiters and the clients' last uses not yet written.
 pub(crate) struct RealmContext {
     pub(crate) issuer: String,
     pub(crate) fetcher: Arc<JwksFetcher>,
@@ -44,6 +50,9 @@ pub(crate) struct RealmContext {
     /// When `used_assertions` started remembering: assertions issued earlier are refused,
     /// since they may have been used before a restart emptied the cache (README).
     pub(crate) remembering_since: u64,
+    pub(crate) usage: Arc<UsageTracker>,
+    per_address: RateLimiter,
+    per_software_id: RateLimiter,
 }
 
 impl RealmContext {
@@ -57,6 +66,9 @@ impl RealmContext {
             fetcher,
             used_assertions: ReplayCache::new(MAX_REMEMBERED_ASSERTIONS),
             remembering_since,
+            usage: Arc::default(),
+            per_address: RateLimiter::new(),
+            per_software_id: RateLimiter::new(),
         })
     }
 }
@@ -128,6 +140,21 @@ impl RealmHandle {
         self.snapshot().settings.clone()
     }
 
+    /// What discovery says about the realm's registration policy.
+    pub fn registration_policy_summary(&self) -> Value {
+        let state = self.snapshot();
+        let settings = &state.settings;
+        settings
+            .policy
+            .discovery(settings.allow_open_dynamic_registration)
+    }
+
+    /// Whether the realm lets browser pages from `origin` call `register`, discovery and
+    /// `jwk_uri` (CORS).
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.snapshot().settings.policy.allows_origin(origin)
+    }
+
     /// How this realm shapes registration responses.
     pub fn response_profile(&self) -> ResponseProfile {
         self.snapshot().settings.response_profile
@@ -139,23 +166,27 @@ impl RealmHandle {
     }
 
     /// RFC 7591 §3: registers a client from a request body, and counts the attempt by mode
-    /// and outcome.
+    /// and outcome; `client_ip` is the caller's address for the realm's per-address rate limit.
     pub async fn register(
         &self,
         bearer: Option<Secret>,
+        client_ip: Option<IpAddr>,
         body: &[u8],
     ) -> Result<Registered, RealmError> {
         let request = parse_request(body);
         let has_statement = request
             .as_ref()
             .is_ok_and(|request| request.contains_key("software_statement"));
-        let mode = match (has_statement, bearer.is_some()) {
+        let mode = match (has_statement, &bearer) {
             (true, _) => "software_statement",
-            (false, true) => "access_token",
-            (false, false) => "open",
+            (false, Some(token)) if looks_like_initial_access_token(token) => {
+                "initial_access_token"
+            }
+            (false, Some(_)) => "access_token",
+            (false, None) => "open",
         };
         let result = match request {
-            Ok(request) => self.register_request(bearer, request).await,
+            Ok(request) => self.register_request(bearer, client_ip, request).await,
             Err(e) => Err(e.into()),
         };
         let outcome = result.as_ref().map_or_else(RealmError::code, |_| "ok");
@@ -166,20 +197,44 @@ impl RealmHandle {
     async fn register_request(
         &self,
         bearer: Option<Secret>,
+        client_ip: Option<IpAddr>,
         mut request: Map<String, Value>,
     ) -> Result<Registered, RealmError> {
         let state = self.snapshot();
         let settings = &state.settings;
-        let grant = authorize_registration(bearer.as_ref(), &state, self.issuer(), now_unix())?;
+        if let Some(ip) = client_ip {
+            let limit = settings.policy.rate_limit_per_ip;
+            let key = address_key(ip);
+            self.context
+                .per_address
+                .admit(&key, limit, "from this address")?;
+        }
+        let now = now_unix();
+        let stored = match &bearer {
+            Some(token) if looks_like_initial_access_token(token) => {
+                self.find_initial_access(&token.hash())?
+            }
+            _ => None,
+        };
+        let grant = authorize_registration(bearer.as_ref(), stored, &state, self.issuer(), now)?;
         if let Some(statement) = self.check_software_statement(&request, &state).await? {
             statement.merge_into(&mut request);
         }
-        let metadata = validate(
-            &request,
-            &settings.registration_policy(grant.may_set_info_uris),
-        )?;
+        let metadata = match &grant.initial_access {
+            None => validate(
+                &request,
+                &settings.registration_policy(grant.may_set_info_uris),
+            )?,
+            Some((token, _)) => token.policy.validate(&request, settings)?,
+        };
+        if let Some(software_id) = &metadata.software_id {
+            let limit = settings.policy.rate_limit_per_software_id;
+            self.context
+                .per_software_id
+                .admit(software_id, limit, "for this software_id")?;
+        }
         let client_secret = new_client_secret(&metadata)?;
-        let token = if grant.by_access_token || settings.generate_registration_access_tokens {
+        let token = if grant.by_token || settings.generate_registration_access_tokens {
             Some(Secret::generate()?)
         } else {
             None
@@ -187,16 +242,23 @@ impl RealmHandle {
         let profile = ClientProfile {
             client_id: uuid::Uuid::new_v4().to_string(),
             client_secret,
-            client_id_issued_at: now_unix(),
+            client_id_issued_at: now,
             metadata,
         };
         let record = ClientRecord {
             profile: profile.clone(),
             origin: ClientOrigin::Dynamic,
             registration_token: token.as_ref().map(Secret::hash),
+            previous_registration_token: None,
             allowed_resources: Vec::new(),
         };
-        self.write(RegisterClient { record }).await?;
+        self.write(RegisterClient {
+            record,
+            max_dynamic_clients: settings.policy.max_dynamic_clients,
+            initial_access: grant.initial_access.map(|(_, hash)| hash),
+            now,
+        })
+        .await?;
         log::info!(
             "realm={} client_id={} registered",
             self.name,
@@ -214,18 +276,32 @@ impl RealmHandle {
         client_id: &str,
         presented: Option<Secret>,
     ) -> Result<ClientProfile, RealmError> {
-        Ok(self.authenticate(client_id, presented.as_ref())?.0.profile)
+        let grace = self.rotation() == TokenRotation::RotateWithGrace;
+        let (record, presented, matched) =
+            self.authenticate(client_id, presented.as_ref(), grace)?;
+        if matched == TokenMatch::Current && record.previous_registration_token.is_some() {
+            // The new token has been used: the one before it stops working.
+            self.write(ConfirmRegistrationToken {
+                client_id: client_id.to_owned(),
+                presented,
+            })
+            .await?;
+        }
+        self.note_use(client_id);
+        Ok(record.profile)
     }
 
-    /// RFC 7592 §2.2: replaces a dynamic client's profile and rotates its token. Immutable
-    /// fields keep their values; a failed update changes nothing.
+    /// RFC 7592 §2.2: replaces a dynamic client's profile and, as the realm's rotation mode
+    /// says, its token. Immutable fields keep their values; a failed update changes nothing.
     pub async fn replace_client(
         &self,
         client_id: &str,
         presented: Option<Secret>,
         body: &[u8],
     ) -> Result<Registered, RealmError> {
-        let (current, presented) = self.authenticate(client_id, presented.as_ref())?;
+        let rotation = self.rotation();
+        let grace = rotation == TokenRotation::RotateWithGrace;
+        let (current, presented, _) = self.authenticate(client_id, presented.as_ref(), grace)?;
         let mut request = parse_request(body)?;
         let state = self.snapshot();
         // SPEC §3: an update carrying a statement must carry a valid and current one.
@@ -238,6 +314,7 @@ impl RealmHandle {
                 .into());
             }
         }
+        check_unchanged_secret(&request, current.profile.client_secret.as_ref())?;
         if let Some(statement) = statement {
             statement.merge_into(&mut request);
         }
@@ -250,28 +327,44 @@ impl RealmHandle {
             (Some(kept), false) => Some(kept.clone()),
             (None, false) => new_client_secret(&metadata)?,
         };
-        let token = Secret::generate()?;
+        let token = (rotation != TokenRotation::Never)
+            .then(Secret::generate)
+            .transpose()?;
+        let update = match (token.as_ref().map(Secret::hash), grace) {
+            (Some(hash), true) => TokenUpdate::RotateWithGrace(hash),
+            (Some(hash), false) => TokenUpdate::Rotate(hash),
+            (None, _) => TokenUpdate::Keep,
+        };
         let profile = ClientProfile {
             client_id: current.profile.client_id.clone(),
             client_secret,
             client_id_issued_at: current.profile.client_id_issued_at,
             metadata,
         };
+        // The actor sets the token fields from `update` and the stored record.
         let replacement = ClientRecord {
             profile: profile.clone(),
             origin: ClientOrigin::Dynamic,
-            registration_token: Some(token.hash()),
+            registration_token: None,
+            previous_registration_token: None,
             allowed_resources: Vec::new(),
         };
         self.write(ReplaceClient {
             presented,
+            grace,
+            token: update,
             replacement,
         })
         .await?;
-        log::info!("realm={} client_id={} updated", self.name, client_id);
+        self.note_use(client_id);
+        log::info!(
+            "realm={} client_id={} updated",
+            self.name,
+            Logged(client_id)
+        );
         Ok(Registered {
             profile,
-            registration_access_token: Some(token),
+            registration_access_token: token,
         })
     }
 
@@ -285,9 +378,14 @@ impl RealmHandle {
         self.write(DeleteClient {
             client_id: client_id.to_owned(),
             presented: Some(presented.hash()),
+            grace: self.rotation() == TokenRotation::RotateWithGrace,
         })
         .await?;
-        log::info!("realm={} client_id={} deleted", self.name, client_id);
+        log::info!(
+            "realm={} client_id={} deleted",
+            self.name,
+            Logged(client_id)
+        );
         Ok(())
     }
 
@@ -309,14 +407,19 @@ impl RealmHandle {
         match self.verify_software_statement(raw, state).await {
             Ok(statement) => {
                 log::info!(
-                    "realm={} software statement accepted agent_id={:?}",
+                    "realm={} software statement accepted agent_id={}",
                     self.name,
-                    statement.agent_id()
+                    Logged(statement.agent_id())
                 );
                 Ok(Some(statement))
             }
             Err(refusal) => {
-                log::info!("realm={} software statement refused: {refusal}", self.name);
+                // The reason may quote the statement (its unverified `iss`, a bad header).
+                log::info!(
+                    "realm={} software statement refused: {}",
+                    self.name,
+                    Logged(&refusal.to_string())
+                );
                 Err(refusal.into())
             }
         }
@@ -374,22 +477,30 @@ impl RealmHandle {
     /// The client behind a registration access token: `MissingRegistrationToken` without one,
     /// else `InvalidRegistrationToken` for every failure alike (unknown client, wrong or
     /// rotated token), so the answer never tells whether a client exists.
-    /// Also answers the presented token's hash, which an update hands to the actor's re-check.
+    /// Also answers the presented token's hash, which an update hands to the actor's re-check,
+    /// and which of the client's tokens it is (the previous one only with `grace`).
     fn authenticate(
         &self,
         client_id: &str,
         presented: Option<&Secret>,
-    ) -> Result<(ClientRecord, SecretHash), RealmError> {
+        grace: bool,
+    ) -> Result<(ClientRecord, SecretHash, TokenMatch), RealmError> {
         // Hash before looking up, so an unknown client costs the same as a wrong token.
         let presented = presented
             .map(Secret::hash)
             .ok_or(RealmError::MissingRegistrationToken)?;
-        match self.load_client(client_id)? {
-            Some(record) if record.accepts_registration_token(&presented) => {
-                Ok((record, presented))
-            }
-            _ => Err(RealmError::InvalidRegistrationToken),
+        let record = self
+            .load_client(client_id)?
+            .ok_or(RealmError::InvalidRegistrationToken)?;
+        match record.match_registration_token(&presented, grace) {
+            Some(matched) => Ok((record, presented, matched)),
+            None => Err(RealmError::InvalidRegistrationToken),
         }
+    }
+
+    /// The realm's registration-token rotation mode.
+    fn rotation(&self) -> TokenRotation {
+        self.snapshot().settings.policy.registration_token_rotation
     }
 
     // ---- admin operations ----
@@ -423,6 +534,7 @@ impl RealmHandle {
         self.write(DeleteClient {
             client_id: client_id.to_owned(),
             presented: None,
+            grace: false,
         })
         .await
     }
@@ -467,7 +579,11 @@ impl RealmHandle {
                 publisher: publisher.clone(),
             })
             .await?;
-        log::info!("realm={} software publisher {agent_id:?} saved", self.name);
+        log::info!(
+            "realm={} software publisher {} saved",
+            self.name,
+            Logged(agent_id)
+        );
         Ok((publisher, created))
     }
 
@@ -478,8 +594,9 @@ impl RealmHandle {
         })
         .await?;
         log::info!(
-            "realm={} software publisher {agent_id:?} deleted",
-            self.name
+            "realm={} software publisher {} deleted",
+            self.name,
+            Logged(agent_id)
         );
         Ok(())
     }
@@ -605,14 +722,36 @@ fn static_record(client: StaticClient) -> ClientRecord {
         },
         origin: ClientOrigin::Static,
         registration_token: None,
+        previous_registration_token: None,
         allowed_resources: client.allowed_resources,
     }
 }
 
+/// RFC 7592 §2.2: an update may repeat the client's secret but not change it.
+fn check_unchanged_secret(
+    request: &Map<String, Value>,
+    current: Option<&Secret>,
+) -> Result<(), RealmError> {
+    let matches = match request.get("client_secret") {
+        None | Some(Value::Null) => true,
+        Some(Value::String(sent)) => {
+            current.is_some_and(|current| Secret::new(sent.as_str()).ct_eq(current))
+        }
+        Some(_) => false,
+    };
+    if matches {
+        return Ok(());
+    }
+    Err(RegistrationError::InvalidClientMetadata(
+        "client_secret does not match the client's current secret (RFC 7592 §2.2)".into(),
+    )
+    .into())
+}
+
 /// A fresh secret for a confidential client; public clients get none.
-fn new_client_secret(metadata: &ClientMetadata) -> Result<Option<String>, RealmError> {
+fn new_client_secret(metadata: &ClientMetadata) -> Result<Option<Secret>, RealmError> {
     if metadata.is_public() {
         return Ok(None);
     }
-    Ok(Some(Secret::generate()?.expose().to_owned()))
+    Ok(Some(Secret::generate()?))
 }

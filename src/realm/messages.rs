@@ -2,26 +2,54 @@
 //! hashing happen in the sender's task, so the actor only decides and writes.
 
 use super::error::RealmError;
+use super::initial_access::InitialAccessToken;
 use super::record::ClientRecord;
 use super::settings::ProviderSettings;
 use crate::secret::SecretHash;
 use crate::software_statement::SoftwarePublisher;
 use actix::Message;
 
-/// Store a newly registered client; answered once it is on disk.
+/// Store a newly registered client, within the realm's quota of dynamic clients and
+/// consuming one use of the initial access token it was registered with, if any.
 #[derive(Message)]
 #[rtype(result = "Result<(), RealmError>")]
 pub struct RegisterClient {
     pub record: ClientRecord,
+    pub max_dynamic_clients: Option<u64>,
+    /// Hash of the initial access token presented.
+    pub initial_access: Option<SecretHash>,
+    pub now: u64,
 }
 
-/// Replace a dynamic client if `presented` is still its registration access token. The check
-/// and the write happen in one handler run, so of two updates with one token only one wins.
+/// What an update does with the registration access token.
+#[derive(Debug, Clone, Copy)]
+pub enum TokenUpdate {
+    /// `rotate`: this new token replaces the presented one.
+    Rotate(SecretHash),
+    /// `rotate_with_grace`: this new token; the presented one stays accepted until it is used.
+    RotateWithGrace(SecretHash),
+    /// `never`: the token stays.
+    Keep,
+}
+
+/// Replace a dynamic client if `presented` is still one of its registration access tokens
+/// (the previous one only with `grace`). The check and the write happen in one handler run,
+/// so of two updates with one token only one wins.
 #[derive(Message)]
 #[rtype(result = "Result<(), RealmError>")]
 pub struct ReplaceClient {
     pub presented: SecretHash,
+    pub grace: bool,
+    pub token: TokenUpdate,
     pub replacement: ClientRecord,
+}
+
+/// The current registration access token was used: the previous one stops working.
+#[derive(Message)]
+#[rtype(result = "Result<(), RealmError>")]
+pub struct ConfirmRegistrationToken {
+    pub client_id: String,
+    pub presented: SecretHash,
 }
 
 /// Delete a client: with `presented`, only a dynamic client holding that token (RFC 7592);
@@ -31,6 +59,40 @@ pub struct ReplaceClient {
 pub struct DeleteClient {
     pub client_id: String,
     pub presented: Option<SecretHash>,
+    pub grace: bool,
+}
+
+/// Store a new initial access token (within the realm's cap of live tokens).
+#[derive(Message)]
+#[rtype(result = "Result<(), RealmError>")]
+pub struct CreateInitialAccess {
+    pub token: InitialAccessToken,
+}
+
+/// Delete an initial access token (`NotFound` when there is none).
+#[derive(Message)]
+#[rtype(result = "Result<(), RealmError>")]
+pub struct RevokeInitialAccess {
+    pub id: String,
+}
+
+/// One page of a reaping run: the dynamic clients after `after` (in id order) unused for
+/// `unused_for` seconds as of `as_of`, removed unless `dry_run`.
+#[derive(Message)]
+#[rtype(result = "Result<ReapedPage, RealmError>")]
+pub struct ReapPage {
+    pub after: Option<String>,
+    pub as_of: u64,
+    pub unused_for: u64,
+    pub dry_run: bool,
+}
+
+/// What one page of a reaping run found.
+#[derive(Debug, Default)]
+pub struct ReapedPage {
+    pub client_ids: Vec<String>,
+    /// Where the next page starts; `None` when the run is complete.
+    pub next: Option<String>,
 }
 
 /// Create or replace a static client; answers whether it was created.

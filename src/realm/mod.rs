@@ -5,9 +5,15 @@ mod access;
 mod actor;
 mod error;
 mod handle;
+mod initial_access;
 mod messages;
 mod name;
+mod policy;
+mod rate_limit;
+mod reaping;
 mod record;
+#[cfg(test)]
+mod redaction_tests;
 mod registry;
 mod replay;
 mod settings;
@@ -16,7 +22,10 @@ mod token;
 
 pub use error::{RealmError, TokenError};
 pub use handle::{check_document, RealmHandle, Registered};
+pub use initial_access::{InitialAccessRequest, InitialAccessToken};
 pub use name::{RealmName, ROOT_REALM};
+pub use policy::{RateLimit, Reaping, RegistrationPolicySettings, TokenRotation};
+pub use reaping::ReapReport;
 pub use record::{ClientOrigin, ClientRecord};
 pub use registry::base_path;
 pub use registry::RealmRegistry;

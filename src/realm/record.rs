@@ -1,8 +1,11 @@
 //! What the realm stores per client, and the keys it stores things under (settings, keys,
 //! clients, software publishers).
 
+use super::settings::ProviderSettings;
 use crate::registration::{ClientProfile, ResponseProfile};
 use crate::secret::SecretHash;
+use crate::software_statement::SoftwarePublisher;
+use crate::store::{BatchOp, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -15,6 +18,13 @@ pub(crate) const CLIENT_PREFIX: &str = "client/";
 
 /// Prefix of software publisher profiles in the realm tree.
 pub(crate) const PUBLISHER_PREFIX: &str = "publisher/";
+/// Number of dynamic clients, kept in the same batch as every write that adds or removes one
+/// (so the quota check never counts).
+pub(crate) const DYNAMIC_COUNT_KEY: &str = "count/dynamic_clients";
+/// Prefix of the coarse last-use times of clients (reaping).
+pub(crate) const USAGE_PREFIX: &str = "usage/";
+/// Prefix of initial access tokens, by id.
+pub(crate) const INITIAL_ACCESS_PREFIX: &str = "initial_access/";
 
 pub(crate) fn client_key(client_id: &str) -> String {
     format!("{CLIENT_PREFIX}{client_id}")
@@ -22,6 +32,35 @@ pub(crate) fn client_key(client_id: &str) -> String {
 
 pub(crate) fn publisher_key(agent_id: &str) -> String {
     format!("{PUBLISHER_PREFIX}{agent_id}")
+}
+
+pub(crate) fn usage_key(client_id: &str) -> String {
+    format!("{USAGE_PREFIX}{client_id}")
+}
+
+pub(crate) fn initial_access_key(id: &str) -> String {
+    format!("{INITIAL_ACCESS_PREFIX}{id}")
+}
+
+/// The writes that store a realm document's settings, publishers and static clients (a realm
+/// creation adds its keys; a replacement first removes the old publishers and static clients).
+pub(crate) fn document_ops(
+    settings: &ProviderSettings,
+    publishers: &[SoftwarePublisher],
+    static_clients: &[ClientRecord],
+) -> Result<Vec<BatchOp>, StoreError> {
+    let mut ops = Vec::with_capacity(1 + publishers.len() + static_clients.len());
+    ops.push(BatchOp::put(SETTINGS_KEY, settings)?);
+    for publisher in publishers {
+        ops.push(BatchOp::put(
+            publisher_key(publisher.agent_id()),
+            &publisher.to_document(true),
+        )?);
+    }
+    for record in static_clients {
+        ops.push(BatchOp::put(client_key(&record.profile.client_id), record)?);
+    }
+    Ok(ops)
 }
 
 /// How a client came to exist.
@@ -46,6 +85,18 @@ pub struct ClientRecord {
     /// could claim any audience, so dynamic clients have none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_resources: Vec<String>,
+    /// Under `rotate_with_grace`: the token an update was made with, still accepted until
+    /// the current one has been used once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_registration_token: Option<SecretHash>,
+}
+
+/// Which of a client's registration access tokens a request presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenMatch {
+    Current,
+    /// The token before the last update (accepted only under `rotate_with_grace`).
+    Previous,
 }
 
 impl ClientRecord {
@@ -61,12 +112,23 @@ impl ClientRecord {
         json
     }
 
-    /// Whether `presented` is this client's current registration access token (constant time).
-    pub fn accepts_registration_token(&self, presented: &SecretHash) -> bool {
-        self.origin == ClientOrigin::Dynamic
-            && self
-                .registration_token
-                .as_ref()
-                .is_some_and(|stored| stored.ct_eq(presented))
+    /// Which registration access token of this dynamic client `presented` is, if any; the
+    /// previous one counts only with `grace`. Both comparisons run, in constant time.
+    pub fn match_registration_token(
+        &self,
+        presented: &SecretHash,
+        grace: bool,
+    ) -> Option<TokenMatch> {
+        if self.origin != ClientOrigin::Dynamic {
+            return None;
+        }
+        let is = |stored: &Option<SecretHash>| stored.as_ref().is_some_and(|s| s.ct_eq(presented));
+        let current = is(&self.registration_token);
+        let previous = is(&self.previous_registration_token);
+        match (current, previous && grace) {
+            (true, _) => Some(TokenMatch::Current),
+            (false, true) => Some(TokenMatch::Previous),
+            (false, false) => None,
+        }
     }
 }

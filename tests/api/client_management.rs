@@ -182,7 +182,9 @@ async fn an_update_resets_omitted_fields_to_their_defaults() {
 async fn an_update_cannot_change_the_immutable_fields() {
     let app = spawn_app().await;
     let client = register_seed(&app).await;
-    let mut update = seed_update(&client.client_id, "a-secret-of-my-choice");
+    // RFC 7592 §2.2: the secret may be repeated, not changed (a different one is refused, see
+    // registration_policy.rs).
+    let mut update = seed_update(&client.client_id, &client.client_secret);
     update["client_id_issued_at"] = json!(1);
     update["client_secret_expires_at"] = json!(99);
     update["registration_access_token"] = json!("a-token-of-my-choice");

@@ -208,7 +208,12 @@ async fn other_methods_on_known_paths_are_405_json() {
     let admin = format!("Bearer {ADMIN_TOKEN}");
     let cases = [
         (Method::PATCH, register_path("alpha"), None),
-        (Method::OPTIONS, register_path("alpha"), None),
+        // OPTIONS is answered where CORS applies (register, discovery, jwk_uri) only.
+        (
+            Method::OPTIONS,
+            format!("{}/access_token", base("alpha")),
+            None,
+        ),
         (Method::PATCH, "/am/oauth2/register".to_owned(), None),
         (
             Method::PATCH,

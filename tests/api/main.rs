@@ -3,6 +3,7 @@
 mod access_tokens;
 mod admin;
 mod client_management;
+mod connections;
 mod console;
 mod helpers;
 mod hostile_input;
@@ -11,6 +12,8 @@ mod metadata;
 mod open_registration;
 mod openapi;
 mod operator_errors;
+mod realm_lifecycle;
+mod registration_policy;
 mod software_statement;
 mod statement_helpers;
 mod token_endpoint;

@@ -5,7 +5,7 @@ use awc::http::Method;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-const HTTP_METHODS: [&str; 5] = ["get", "put", "post", "delete", "patch"];
+const HTTP_METHODS: [&str; 6] = ["get", "put", "post", "delete", "patch", "options"];
 
 /// Every `web::resource("…")` in src/http, with its scope prefix applied: admin resources
 /// sit under `/admin`, realm resources under each of the three realm prefixes.
