@@ -376,6 +376,20 @@ async fn post_assertion(api: Api, jwt: String) -> (StatusCode, String) {
     )
 }
 
+/// Copies a directory tree (a stopped server's data directory).
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
 const STABLE_PUBLIC_URL: &str = "http://dynreg.test";
 
 /// A server over `data_dir`, run as a local task; answers its API and a stop handle.
@@ -426,7 +440,12 @@ async fn a_restart_does_not_let_a_used_assertion_be_replayed() {
     // A second passes so that "issued before the restart" is visible in whole seconds.
     actix_rt::time::sleep(std::time::Duration::from_millis(1100)).await;
 
-    let (second, stop) = start_over(data_dir.path()).await;
+    // The first server's realm actors may outlive it in this process and keep sled's lock,
+    // so the second opens a copy of the data it left: the same durable state, a fresh
+    // process's memory.
+    let restarted_dir = tempfile::tempdir().unwrap();
+    copy_dir(data_dir.path(), restarted_dir.path());
+    let (second, stop) = start_over(restarted_dir.path()).await;
     let (status, body) = post(&second, used).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert!(body.contains("issued before the server started"), "{body}");
