@@ -23,7 +23,7 @@ pub fn publishers(keys: &StoredKeys) -> Vec<SoftwarePublisher> {
     let hs = PublisherDocument {
         agent_id: Some("hs".into()),
         issuer: Some(HS_ISSUER.into()),
-        secret: Some(HS_SECRET.into()),
+        secret: Some(dynreg::secret::Secret::new(HS_SECRET)),
         signing_algorithm: Some("HS256".into()),
         ..Default::default()
     };
@@ -58,5 +58,5 @@ pub fn sign(payload: &[u8], alg: Algorithm, kid: Option<&str>, key: &EncodingKey
 
 /// The ES256 signing key of `keys`, as jsonwebtoken wants it.
 pub fn es256_key(keys: &StoredKeys) -> EncodingKey {
-    EncodingKey::from_ec_pem(keys.signing[0].private_pem.as_bytes()).expect("EC PEM")
+    EncodingKey::from_ec_pem(keys.signing[0].private_pem.expose().as_bytes()).expect("EC PEM")
 }
