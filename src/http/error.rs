@@ -41,9 +41,11 @@ impl ApiError {
             Self::Realm(R::NotFound(_)) | Self::UnknownRealm(_) | Self::NoRoute => {
                 (StatusCode::NOT_FOUND, "not_found")
             }
-            Self::Realm(R::Unavailable) => {
+            Self::Realm(R::Unavailable | R::Fenced) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable")
             }
+            Self::Realm(R::Moved) => (StatusCode::MISDIRECTED_REQUEST, "misdirected_request"),
+            Self::Realm(R::AlreadyExists(_)) => (StatusCode::CONFLICT, "invalid_request"),
             Self::Realm(R::Token(e @ TokenError::InvalidClient(_))) => {
                 (StatusCode::UNAUTHORIZED, e.code())
             }
@@ -90,10 +92,15 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let (status, code) = self.parts();
-        if status.is_server_error() {
+        let fenced = matches!(self, Self::Realm(RealmError::Fenced));
+        if status.is_server_error() && !fenced {
             log::error!("{code}: {self}");
         }
         let mut response = HttpResponse::build(status);
+        if fenced {
+            // A move's fence lasts about a second: ask clients to try again right after.
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
         if let Some(challenge) = self.www_authenticate() {
             response.insert_header((header::WWW_AUTHENTICATE, challenge));

@@ -41,20 +41,30 @@ pub fn query_param(req: &HttpRequest, name: &str) -> Option<String> {
 /// The whole body, refused with 413 past [`MAX_BODY_BYTES`]. Always consumed, even when the
 /// handler fails early, so keep-alive connections stay usable.
 pub async fn body(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes, ApiError> {
+    body_limited(req, payload, MAX_BODY_BYTES).await
+}
+
+/// The whole body, refused with 413 past `limit` bytes (realm imports are larger than
+/// protocol requests).
+pub async fn body_limited(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<web::Bytes, ApiError> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
-        return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
+    if declared.is_some_and(|length| length > limit) {
+        return Err(ApiError::PayloadTooLarge(limit));
     }
     // The outer error is the limit; the inner one a failed read.
-    match payload.to_bytes_limited(MAX_BODY_BYTES).await {
+    match payload.to_bytes_limited(limit).await {
         Ok(Ok(bytes)) => Ok(bytes),
         Ok(Err(e)) => Err(ApiError::BadRequest(format!(
             "the request body could not be read: {e}"
         ))),
-        Err(_) => Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES)),
+        Err(_) => Err(ApiError::PayloadTooLarge(limit)),
     }
 }

@@ -13,7 +13,7 @@ use super::record::{
     PUBLISHER_PREFIX, SETTINGS_KEY,
 };
 use super::settings::ProviderSettings;
-use super::state::{snapshot, RealmState, SharedState};
+use super::state::{snapshot, RealmState, RealmStatus, SharedState, StatusCell};
 use super::RealmName;
 use crate::jose::RealmKeys;
 use crate::software_statement::SoftwarePublisher;
@@ -26,6 +26,7 @@ pub struct RealmActor {
     name: RealmName,
     tree: RealmTree,
     state: SharedState,
+    status: Arc<StatusCell>,
 }
 
 impl Actor for RealmActor {
@@ -37,8 +38,28 @@ impl Actor for RealmActor {
 }
 
 impl RealmActor {
-    pub fn new(name: RealmName, tree: RealmTree, state: SharedState) -> Self {
-        Self { name, tree, state }
+    pub fn new(
+        name: RealmName,
+        tree: RealmTree,
+        state: SharedState,
+        status: Arc<StatusCell>,
+    ) -> Self {
+        Self {
+            name,
+            tree,
+            state,
+            status,
+        }
+    }
+
+    /// Refuses a write while the realm is fenced or moved away. Checked inside each write
+    /// handler, so no write slips in after the fence took effect.
+    fn writable(&self) -> Result<(), RealmError> {
+        match self.status.get() {
+            RealmStatus::Open => Ok(()),
+            RealmStatus::Fenced => Err(RealmError::Fenced),
+            RealmStatus::Moved => Err(RealmError::Moved),
+        }
     }
 
     fn read(&self, client_id: &str) -> Result<Option<ClientRecord>, RealmError> {
@@ -83,6 +104,7 @@ impl Handler<RegisterClient> for RealmActor {
     type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: RegisterClient, _: &mut Context<Self>) -> Self::Result {
+        self.writable()?;
         let key = client_key(&msg.record.profile.client_id);
         self.tree.put(&key, &msg.record)?;
         Ok(())
@@ -93,6 +115,7 @@ impl Handler<ReplaceClient> for RealmActor {
     type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: ReplaceClient, _: &mut Context<Self>) -> Self::Result {
+        self.writable()?;
         let client_id = &msg.replacement.profile.client_id;
         let current = self.read(client_id)?;
         if !current.is_some_and(|c| c.accepts_registration_token(&msg.presented)) {
@@ -107,6 +130,7 @@ impl Handler<DeleteClient> for RealmActor {
     type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: DeleteClient, _: &mut Context<Self>) -> Self::Result {
+        self.writable()?;
         let current = self.read(&msg.client_id)?;
         let allowed = match (&current, &msg.presented) {
             (None, None) => {
@@ -129,6 +153,7 @@ impl Handler<PutStaticClient> for RealmActor {
     type Result = Result<bool, RealmError>;
 
     fn handle(&mut self, msg: PutStaticClient, _: &mut Context<Self>) -> Self::Result {
+        self.writable()?;
         let client_id = msg.record.profile.client_id.clone();
         let current = self.read(&client_id)?;
         if current
@@ -178,6 +203,7 @@ impl Handler<PutSettings> for RealmActor {
     type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: PutSettings, _: &mut Context<Self>) -> Self::Result {
+        self.writable()?;
         self.tree.put(SETTINGS_KEY, &msg.settings)?;
         self.publish(StateChange {
             settings: Some(msg.settings),
@@ -191,6 +217,7 @@ impl Handler<ReplaceRealm> for RealmActor {
     type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: ReplaceRealm, _: &mut Context<Self>) -> Self::Result {
+        self.writable()?;
         let ops = self.replacement_ops(&msg)?;
         if let Some(why) = self.dynamic_id_clash(&msg) {
             return Err(RealmError::InvalidRequest(why));
@@ -251,6 +278,7 @@ impl Handler<RotateKeys> for RealmActor {
     type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: RotateKeys, _: &mut Context<Self>) -> Self::Result {
+        self.writable()?;
         let current = match self.state.read() {
             Ok(state) => Arc::clone(&state.keys),
             Err(_) => return Err(RealmError::Unavailable),
@@ -270,6 +298,7 @@ impl Handler<PutPublisher> for RealmActor {
     type Result = Result<bool, RealmError>;
 
     fn handle(&mut self, msg: PutPublisher, _: &mut Context<Self>) -> Self::Result {
+        self.writable()?;
         let current = self.publishers();
         let agent_id = msg.publisher.agent_id().to_owned();
         // SPEC §4: `iss` selects the publisher, so an issuer may belong to one profile only.
@@ -305,6 +334,7 @@ impl Handler<DeletePublisher> for RealmActor {
     type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: DeletePublisher, _: &mut Context<Self>) -> Self::Result {
+        self.writable()?;
         let current = self.publishers();
         if !current.iter().any(|p| p.agent_id() == msg.agent_id) {
             let what = format!("no software publisher {:?} in this realm", msg.agent_id);
@@ -321,5 +351,22 @@ impl Handler<DeletePublisher> for RealmActor {
             ..StateChange::default()
         });
         Ok(())
+    }
+}
+
+impl Handler<SetStatus> for RealmActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: SetStatus, _: &mut Context<Self>) -> Self::Result {
+        self.status.set(msg.status);
+        log::info!("realm={} status {:?}", self.name, msg.status);
+    }
+}
+
+impl Handler<ExportEntries> for RealmActor {
+    type Result = Result<Vec<(String, serde_json::Value)>, RealmError>;
+
+    fn handle(&mut self, _: ExportEntries, _: &mut Context<Self>) -> Self::Result {
+        Ok(self.tree.entries()?)
     }
 }

@@ -4,6 +4,7 @@
 mod access;
 mod actor;
 mod error;
+mod export;
 mod handle;
 mod messages;
 mod name;
@@ -14,10 +15,12 @@ mod state;
 mod token;
 
 pub use error::{RealmError, TokenError};
+pub use export::{ExportSummary, RealmExport, EXPORT_FORMAT};
 pub use handle::{RealmHandle, Registered};
 pub use name::{RealmName, ROOT_REALM};
 pub use record::{ClientOrigin, ClientRecord};
 pub use registry::base_path;
 pub use registry::RealmRegistry;
 pub use settings::{ProviderSettings, RealmDocument};
+pub use state::RealmStatus;
 pub use token::{ClientCredentials, IssuedToken, TokenRequest, JWT_BEARER_ASSERTION};

@@ -70,6 +70,34 @@ impl RealmTree {
         Ok(())
     }
 
+    /// Every key and value of the tree, in key order (values as stored JSON).
+    pub fn entries(&self) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
+        self.tree
+            .iter()
+            .map(|entry| {
+                let (key, raw) = entry?;
+                let key = String::from_utf8_lossy(&key).into_owned();
+                let value = decode(&key, &raw)?;
+                Ok((key, value))
+            })
+            .collect()
+    }
+
+    /// Replaces the whole content of the tree with `entries` in one atomic batch (not yet
+    /// durable).
+    pub fn replace_all(&self, entries: &[(String, serde_json::Value)]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for key in self.tree.iter().keys() {
+            batch.remove(key?);
+        }
+        for (key, value) in entries {
+            let encoded = serde_json::to_vec(value).map_err(StoreError::Encode)?;
+            batch.insert(key.as_bytes(), encoded);
+        }
+        self.tree.apply_batch(batch)?;
+        Ok(())
+    }
+
     /// Keys under `prefix`, in key order.
     pub fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         self.tree

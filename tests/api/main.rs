@@ -5,6 +5,7 @@ mod client_management;
 mod helpers;
 mod limits;
 mod open_registration;
+mod realm_move;
 mod software_statement;
 mod statement_helpers;
 mod token_endpoint;
