@@ -430,7 +430,7 @@ async fn delete_publisher(
 
 /// A client as the admin sees it: the profile plus its origin; the secret only on request.
 fn admin_view(record: &ClientRecord, include_secret: bool) -> Map<String, Value> {
-    let mut json = record.profile.to_json(&Default::default());
+    let mut json = record.static_document();
     if !include_secret {
         json.remove("client_secret");
     }

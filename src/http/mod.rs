@@ -52,6 +52,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(method_not_allowed)),
     )
     .service(admin::scope())
+    // RFC 8414 §3.1: the well-known name goes between host and the issuer's path.
+    .service(metadata_resource(
+        "/.well-known/oauth-authorization-server/am/oauth2/realms/root/realms/{realm}",
+    ))
+    .service(metadata_resource(
+        "/.well-known/oauth-authorization-server/am/oauth2/realms/root",
+    ))
+    .service(metadata_resource(
+        "/.well-known/oauth-authorization-server/am/oauth2",
+    ))
     // Most specific first: a scope that matches a prefix does not fall through.
     .service(realm_scope("/am/oauth2/realms/root/realms/{realm}"))
     .service(realm_scope("/am/oauth2/realms/root"))
@@ -83,12 +93,20 @@ fn realm_scope(prefix: &str) -> actix_web::Scope {
                 .get(discovery::openid_configuration)
                 .default_service(web::to(method_not_allowed)),
         )
+        .service(metadata_resource("/.well-known/oauth-authorization-server"))
         .service(
             web::resource("/connect/jwk_uri")
                 .get(discovery::jwk_uri)
                 .default_service(web::to(method_not_allowed)),
         )
         .default_service(web::to(not_found))
+}
+
+/// RFC 8414 authorization server metadata at `path`.
+fn metadata_resource(path: &str) -> actix_web::Resource {
+    web::resource(path)
+        .get(discovery::authorization_server_metadata)
+        .default_service(web::to(method_not_allowed))
 }
 
 /// JSON 405 for a known path with another method.

@@ -4,6 +4,7 @@
 use super::error::ApiError;
 use super::extract::{bearer_token, body, query_param, realm};
 use super::{no_store, AppState};
+use crate::realm::RealmHandle;
 use crate::realm::{RealmError, Registered};
 use crate::registration::{ClientProfile, ManagementCredentials};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -20,6 +21,7 @@ pub async fn register_client(
     let uri = state.registration_client_uri(realm.name(), &registered.profile.client_id);
     let credentials = credentials(&registered, Some(uri));
     Ok(profile_response(
+        &realm,
         HttpResponse::Created(),
         &registered.profile,
         &credentials,
@@ -37,6 +39,7 @@ pub async fn read_client(
     let client_id = client_id(&req)?;
     let profile = realm.read_client(&client_id, bearer_token(&req)).await?;
     Ok(profile_response(
+        &realm,
         HttpResponse::Ok(),
         &profile,
         &ManagementCredentials::default(),
@@ -58,6 +61,7 @@ pub async fn replace_client(
     // The seed's update response carries the new token but no registration_client_uri.
     let credentials = credentials(&updated, None);
     Ok(profile_response(
+        &realm,
         HttpResponse::Ok(),
         &updated.profile,
         &credentials,
@@ -95,12 +99,14 @@ fn client_id(req: &HttpRequest) -> Result<String, ApiError> {
         .ok_or_else(|| RealmError::InvalidRequest("client_id is required".into()).into())
 }
 
+/// The profile in the realm's response shape (`response_profile`).
 fn profile_response(
+    realm: &RealmHandle,
     mut builder: actix_web::HttpResponseBuilder,
     profile: &ClientProfile,
     credentials: &ManagementCredentials,
 ) -> HttpResponse {
     builder
         .insert_header(no_store())
-        .json(profile.view(credentials))
+        .json(profile.view(credentials, realm.response_profile()))
 }

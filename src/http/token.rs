@@ -21,9 +21,10 @@ pub async fn issue_token(
     let realm = realm(&req, &state)?;
     let mut form = form(&req, payload).await?;
     let request = TokenRequest {
-        grant_type: form.remove("grant_type"),
-        scope: form.remove("scope"),
-        credentials: credentials(&req, &mut form)?,
+        grant_type: form.params.remove("grant_type"),
+        scope: form.params.remove("scope"),
+        resources: form.resources,
+        credentials: credentials(&req, &mut form.params)?,
     };
     let issued = realm.issue_token(request).await?;
     Ok(token_response().json(json!({
@@ -42,8 +43,8 @@ pub async fn introspect(
 ) -> Result<HttpResponse, ApiError> {
     let realm = realm(&req, &state)?;
     let mut form = form(&req, payload).await?;
-    let token = form.remove("token");
-    let credentials = credentials(&req, &mut form)?;
+    let token = form.params.remove("token");
+    let credentials = credentials(&req, &mut form.params)?;
     let answer = realm.introspect(credentials, token).await?;
     Ok(token_response().json(answer))
 }
@@ -56,15 +57,29 @@ fn token_response() -> actix_web::HttpResponseBuilder {
     builder
 }
 
-/// RFC 6749 §3.2: parameters are form-encoded; one that appears twice is an error.
-async fn form(
-    req: &HttpRequest,
-    payload: web::Payload,
-) -> Result<HashMap<String, String>, ApiError> {
+/// A parsed token or introspection request body.
+struct Form {
+    params: HashMap<String, String>,
+    /// RFC 8707 §2: `resource` is the one parameter that may repeat.
+    resources: Vec<String>,
+}
+
+/// RFC 6749 §3.2: parameters are form-encoded; one that appears twice is an error, except
+/// `resource` (RFC 8707).
+async fn form(req: &HttpRequest, payload: web::Payload) -> Result<Form, ApiError> {
     let bytes = body(req, payload).await?;
-    let mut form = HashMap::new();
+    let mut form = Form {
+        params: HashMap::new(),
+        resources: Vec::new(),
+    };
     for (key, value) in url::form_urlencoded::parse(&bytes) {
-        if form.insert(key.to_string(), value.into_owned()).is_some() {
+        if key == "resource" {
+            form.resources.push(value.into_owned());
+        } else if form
+            .params
+            .insert(key.to_string(), value.into_owned())
+            .is_some()
+        {
             return Err(TokenError::InvalidRequest(format!("parameter {key} is repeated")).into());
         }
     }

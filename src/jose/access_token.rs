@@ -9,11 +9,38 @@ use serde::{Deserialize, Serialize};
 
 const TOKEN_TYPE: &str = "at+jwt";
 
-/// Claims of an access token.
+/// RFC 7519 §4.1.3 `aud`: one audience as a string, several as an array.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Audience {
+    /// The audience of these values: a plain string when there is one.
+    pub fn from_values(mut values: Vec<String>) -> Self {
+        match values.len() {
+            1 => Self::One(values.remove(0)),
+            _ => Self::Many(values),
+        }
+    }
+
+    pub fn contains(&self, value: &str) -> bool {
+        match self {
+            Self::One(one) => one == value,
+            Self::Many(many) => many.iter().any(|v| v == value),
+        }
+    }
+}
+
+/// Claims of an access token: every claim RFC 9068 §2.2 requires, plus `scope`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessTokenClaims {
     /// The realm's issuer URL: binds the token to its realm.
     pub iss: String,
+    /// Who the token is for: the realm's default audience or the RFC 8707 resources asked for.
+    pub aud: Audience,
     pub sub: String,
     pub client_id: String,
     /// Space-separated scopes.
@@ -68,7 +95,9 @@ pub fn verify_access_token(
         })?;
     let mut validation = Validation::new(RealmKeys::signing_algorithm());
     validation.set_issuer(&[issuer]);
-    validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+    validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+    // Any audience of this realm is fine here; the endpoints that accept access tokens as
+    // credentials check the audience themselves.
     validation.validate_aud = false;
     validation.leeway = 0;
     let data = decode::<AccessTokenClaims>(token, key, &validation)

@@ -17,8 +17,6 @@ use serde_json::{json, Value};
 
 /// Signing algorithm of the realm's access tokens: fast to sign and verify, widely supported.
 pub const SIGNING_ALG: &str = "ES256";
-/// Key-management algorithm of the realm's encryption key.
-pub const ENCRYPTION_ALG: &str = "RSA-OAEP-256";
 const RSA_BITS: u32 = 2048;
 
 /// One stored key pair: private key as PKCS#8 PEM, public key as a JWK.
@@ -158,7 +156,7 @@ impl RealmKeys {
             .map(|k| k.public_jwk.clone());
         let encryption = std::iter::once(&self.stored.encryption)
             .chain(self.stored.ecdh_encryption.as_ref())
-            .map(|k| k.public_jwk.clone());
+            .map(|k| published_encryption_jwk(&k.public_jwk));
         let keys: Vec<Value> = signing.chain(encryption).collect();
         json!({ "keys": keys })
     }
@@ -166,6 +164,18 @@ impl RealmKeys {
     pub fn signing_algorithm() -> Algorithm {
         Algorithm::ES256
     }
+}
+
+/// An encryption key as published: `use: "enc"` and no `alg`. One key serves several
+/// key-management algorithms (RSA-OAEP and RSA-OAEP-256; ECDH-ES and ECDH-ES+A*KW), RFC 7517
+/// §4.4 makes `alg` optional, and strict key parsers (the Rust `openidconnect` crate) drop
+/// keys whose `alg` is a key-management algorithm. Keys stored with an `alg` lose it here.
+fn published_encryption_jwk(stored: &Value) -> Value {
+    let mut jwk = stored.clone();
+    if let Some(members) = jwk.as_object_mut() {
+        members.remove("alg");
+    }
+    jwk
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -183,8 +193,7 @@ fn generate_signing_key() -> Result<StoredKey, JoseError> {
     generate_p256_key("sig", Some(SIGNING_ALG))
 }
 
-/// No `alg` in its JWK: one key serves ECDH-ES and each ECDH-ES+A*KW (RFC 7517 §4.4 makes
-/// `alg` optional, and naming one would rule the others out).
+/// No `alg` in its JWK (see [`published_encryption_jwk`]).
 fn generate_ecdh_key() -> Result<StoredKey, JoseError> {
     generate_p256_key("enc", None)
 }
@@ -226,7 +235,7 @@ fn generate_encryption_key() -> Result<StoredKey, JoseError> {
     Ok(StoredKey {
         public_jwk: json!({
             "kty": "RSA", "n": n, "e": e,
-            "kid": kid, "use": "enc", "alg": ENCRYPTION_ALG,
+            "kid": kid, "use": "enc",
         }),
         kid,
         private_pem,
@@ -262,5 +271,18 @@ mod tests {
             .find(|k| k["kty"] == "EC" && k["use"] == "enc")
             .expect("an ECDH-ES key is published");
         assert!(ecdh.get("d").is_none() && ecdh.get("alg").is_none());
+    }
+
+    #[test]
+    fn encryption_keys_are_published_without_alg_even_when_stored_with_one() {
+        let mut stored = StoredKeys::generate().unwrap();
+        stored.encryption.public_jwk["alg"] = json!("RSA-OAEP-256");
+        let jwks = RealmKeys::load(stored).unwrap().jwks(0);
+        let keys = jwks["keys"].as_array().unwrap();
+        let encryption: Vec<&Value> = keys.iter().filter(|k| k["use"] == "enc").collect();
+        assert_eq!(encryption.len(), 2, "{jwks}");
+        assert!(encryption.iter().all(|k| k.get("alg").is_none()), "{jwks}");
+        let signing = keys.iter().find(|k| k["use"] == "sig").unwrap();
+        assert_eq!(signing["alg"], SIGNING_ALG);
     }
 }

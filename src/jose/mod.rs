@@ -5,9 +5,9 @@ mod access_token;
 mod client_assertion;
 mod keys;
 
-pub use access_token::{issue_access_token, verify_access_token, AccessTokenClaims};
+pub use access_token::{issue_access_token, verify_access_token, AccessTokenClaims, Audience};
 pub use client_assertion::{unverified_subject, verify_client_assertion, ClientAssertion};
-pub use keys::{RealmKeys, StoredKeys, ENCRYPTION_ALG, SIGNING_ALG};
+pub use keys::{RealmKeys, StoredKeys, SIGNING_ALG};
 
 /// Compact JWTs we accept at all; anything longer is refused before parsing (SPEC §6).
 pub const MAX_JWT_BYTES: usize = 16 * 1024;

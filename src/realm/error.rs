@@ -75,6 +75,9 @@ pub enum TokenError {
     UnsupportedGrantType(String),
     #[error("{0}")]
     InvalidScope(String),
+    /// RFC 8707 §2: a `resource` the realm does not serve.
+    #[error("{0}")]
+    InvalidTarget(String),
 }
 
 impl TokenError {
@@ -86,6 +89,7 @@ impl TokenError {
             Self::UnauthorizedClient(_) => "unauthorized_client",
             Self::UnsupportedGrantType(_) => "unsupported_grant_type",
             Self::InvalidScope(_) => "invalid_scope",
+            Self::InvalidTarget(_) => "invalid_target",
         }
     }
 }

@@ -14,7 +14,7 @@ use super::state::{snapshot, RealmState, RealmStatus, SharedState, StatusCell};
 use super::RealmName;
 use crate::jwks_fetch::{CachePolicy, JwksFetcher};
 use crate::registration::{
-    parse_request, validate, ClientMetadata, ClientProfile, RegistrationError,
+    parse_request, validate, ClientMetadata, ClientProfile, RegistrationError, ResponseProfile,
 };
 use crate::secret::{Secret, SecretHash};
 use crate::software_statement::{
@@ -127,6 +127,11 @@ impl RealmHandle {
         self.snapshot().settings.clone()
     }
 
+    /// How this realm shapes registration responses.
+    pub fn response_profile(&self) -> ResponseProfile {
+        self.snapshot().settings.response_profile
+    }
+
     /// The realm's public keys as a JWK set.
     pub fn jwks(&self) -> Value {
         self.snapshot().keys.jwks(now_unix())
@@ -165,6 +170,7 @@ impl RealmHandle {
             profile: profile.clone(),
             origin: ClientOrigin::Dynamic,
             registration_token: token.as_ref().map(Secret::hash),
+            allowed_resources: Vec::new(),
         };
         self.write(RegisterClient { record }).await?;
         log::info!(
@@ -231,6 +237,7 @@ impl RealmHandle {
             profile: profile.clone(),
             origin: ClientOrigin::Dynamic,
             registration_token: Some(token.hash()),
+            allowed_resources: Vec::new(),
         };
         self.write(ReplaceClient {
             presented,
@@ -466,7 +473,7 @@ impl RealmHandle {
             clients: clients
                 .iter()
                 .map(|record| {
-                    let mut json = record.profile.to_json(&Default::default());
+                    let mut json = record.static_document();
                     if !include_secrets {
                         json.remove("client_secret");
                     }
@@ -606,6 +613,7 @@ fn static_record(client: StaticClient) -> ClientRecord {
         },
         origin: ClientOrigin::Static,
         registration_token: None,
+        allowed_resources: client.allowed_resources,
     }
 }
 

@@ -1,9 +1,10 @@
 //! What the realm stores per client, and the keys it stores things under (settings, keys,
 //! clients, software publishers).
 
-use crate::registration::ClientProfile;
+use crate::registration::{ClientProfile, ResponseProfile};
 use crate::secret::SecretHash;
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
 
 /// Key of the provider settings in the realm tree.
 pub(crate) const SETTINGS_KEY: &str = "settings";
@@ -40,9 +41,26 @@ pub struct ClientRecord {
     pub origin: ClientOrigin,
     /// SHA-256 of the current registration access token; `None` when none was issued.
     pub registration_token: Option<SecretHash>,
+    /// RFC 8707 resources this client's tokens may name besides the realm's
+    /// `allowed_resources`. Set by the admin for static clients only: a self-registered client
+    /// could claim any audience, so dynamic clients have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_resources: Vec<String>,
 }
 
 impl ClientRecord {
+    /// The client as the admin API shows and exports it: the standard profile plus the
+    /// admin-only `allowed_resources` (so an export imports back unchanged).
+    pub fn static_document(&self) -> Map<String, Value> {
+        let mut json = self
+            .profile
+            .to_json(&Default::default(), ResponseProfile::Standard);
+        if !self.allowed_resources.is_empty() {
+            json.insert("allowed_resources".into(), json!(self.allowed_resources));
+        }
+        json
+    }
+
     /// Whether `presented` is this client's current registration access token (constant time).
     pub fn accepts_registration_token(&self, presented: &SecretHash) -> bool {
         self.origin == ClientOrigin::Dynamic

@@ -1,7 +1,8 @@
 //! Realm documents (SPEC §4): provider settings, software publishers and static clients, as
 //! the admin API and the files in `realms/` carry them.
 
-use crate::registration::{validate, ClientMetadata, RegistrationPolicy};
+use super::token::check_resource_indicator;
+use crate::registration::{validate, ClientMetadata, RegistrationPolicy, ResponseProfile};
 use crate::software_statement::PublisherDocument;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -24,6 +25,9 @@ fn default_access_token_lifetime() -> u64 {
     3600
 }
 
+/// At most this many entries in a realm's or a static client's `allowed_resources`.
+pub const MAX_ALLOWED_RESOURCES: usize = 100;
+
 /// A realm's OAuth 2.0 provider settings (`oauth2_provider`); missing fields take defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,6 +48,18 @@ pub struct ProviderSettings {
     pub default_scopes: Vec<String>,
     #[serde(default = "default_access_token_lifetime")]
     pub access_token_lifetime_seconds: u64,
+    /// Shape of registration, read and update responses: `standard` omits unset members,
+    /// `am` reproduces ForgeRock AM's (SPEC §3).
+    #[serde(default)]
+    pub response_profile: ResponseProfile,
+    /// RFC 9068 §2.2 `aud` of access tokens requested without an RFC 8707 `resource`;
+    /// `None` means the realm's issuer.
+    #[serde(default)]
+    pub default_access_token_audience: Option<String>,
+    /// RFC 8707 resource indicators any client of the realm may name in a token request
+    /// (besides the realm's issuer and default audience, which are always allowed).
+    #[serde(default)]
+    pub allowed_resources: Vec<String>,
 }
 
 impl Default for ProviderSettings {
@@ -57,6 +73,9 @@ impl Default for ProviderSettings {
             client_registration_scope_allowlist: default_scope_list(),
             default_scopes: default_scope_list(),
             access_token_lifetime_seconds: default_access_token_lifetime(),
+            response_profile: ResponseProfile::default(),
+            default_access_token_audience: None,
+            allowed_resources: Vec::new(),
         }
     }
 }
@@ -78,6 +97,19 @@ impl ProviderSettings {
             return Err(format!(
                 "default_scopes: {scope:?} is not in client_registration_scope_allowlist"
             ));
+        }
+        if let Some(audience) = &self.default_access_token_audience {
+            check_resource_indicator(audience)
+                .map_err(|why| format!("default_access_token_audience: {why}"))?;
+        }
+        if self.allowed_resources.len() > MAX_ALLOWED_RESOURCES {
+            return Err(format!(
+                "allowed_resources: at most {MAX_ALLOWED_RESOURCES} entries"
+            ));
+        }
+        for resource in &self.allowed_resources {
+            check_resource_indicator(resource)
+                .map_err(|why| format!("allowed_resources: {why}"))?;
         }
         Ok(())
     }
@@ -123,6 +155,8 @@ pub struct StaticClient {
     pub client_id: String,
     pub client_secret: Option<String>,
     pub metadata: ClientMetadata,
+    /// RFC 8707 resources this client may ask for besides the realm's.
+    pub allowed_resources: Vec<String>,
 }
 
 impl StaticClient {
@@ -152,6 +186,8 @@ impl StaticClient {
             Some(Value::String(secret)) if !secret.is_empty() => Some(secret.clone()),
             Some(_) => return Err("client_secret must be a non-empty string".into()),
         };
+        let allowed_resources = read_allowed_resources(document.get("allowed_resources"))
+            .map_err(|why| format!("allowed_resources: {why}"))?;
         match (metadata.is_public(), &client_secret) {
             (false, None) => Err("client_secret is required for a confidential client".into()),
             (true, Some(_)) => Err("a public client must not have a client_secret".into()),
@@ -159,9 +195,29 @@ impl StaticClient {
                 client_id,
                 client_secret,
                 metadata,
+                allowed_resources,
             }),
         }
     }
+}
+
+/// A static client's `allowed_resources`: absent, or an array of resource indicators.
+fn read_allowed_resources(value: Option<&Value>) -> Result<Vec<String>, String> {
+    let list = match value {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(list)) => list,
+        Some(_) => return Err("must be an array of URIs".into()),
+    };
+    if list.len() > MAX_ALLOWED_RESOURCES {
+        return Err(format!("at most {MAX_ALLOWED_RESOURCES} entries"));
+    }
+    list.iter()
+        .map(|entry| {
+            let resource = entry.as_str().ok_or("must be an array of URIs")?;
+            check_resource_indicator(resource)?;
+            Ok(resource.to_owned())
+        })
+        .collect()
 }
 
 /// Admin-chosen client ids: printable ASCII without spaces, at most 256 characters.

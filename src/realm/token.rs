@@ -1,13 +1,15 @@
 //! The token endpoint (RFC 6749 §4.4 `client_credentials`) and introspection (RFC 7662):
-//! client authentication (RFC 6749 §2.3, RFC 7523), scope checks and access-token minting.
+//! client authentication (RFC 6749 §2.3, RFC 7523), scope and resource (RFC 8707) checks and
+//! access-token minting (RFC 9068).
 
 use super::error::{RealmError, TokenError};
 use super::handle::RealmHandle;
 use super::messages::RotateKeys;
 use super::record::ClientRecord;
+use super::settings::ProviderSettings;
 use crate::jose::{
     issue_access_token, unverified_subject, verify_access_token, verify_client_assertion,
-    AccessTokenClaims,
+    AccessTokenClaims, Audience,
 };
 use crate::jwks_fetch::CachePolicy;
 use crate::registration::types::{AuthMethod, ClientKeys};
@@ -20,6 +22,10 @@ use serde_json::{json, Value};
 pub const MAX_ACCESS_TOKEN_LIFETIME: u64 = 86_400;
 /// RFC 7523 §3: the assertion-type URN of `private_key_jwt`.
 pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// At most this many RFC 8707 `resource` parameters in one token request.
+pub const MAX_RESOURCES_PER_REQUEST: usize = 10;
+/// Longest resource indicator or audience accepted.
+const MAX_RESOURCE_LENGTH: usize = 2048;
 
 /// How the caller tried to authenticate (RFC 6749 §2.3).
 #[derive(Debug)]
@@ -42,6 +48,8 @@ pub enum ClientCredentials {
 pub struct TokenRequest {
     pub grant_type: Option<String>,
     pub scope: Option<String>,
+    /// RFC 8707 `resource` parameters, in request order (the parameter may repeat).
+    pub resources: Vec<String>,
     pub credentials: ClientCredentials,
 }
 
@@ -96,6 +104,12 @@ impl RealmHandle {
             }
         };
         let state = self.snapshot();
+        let audience = token_audience(
+            &state.settings,
+            self.issuer(),
+            &client.allowed_resources,
+            request.resources,
+        )?;
         let lifetime = match metadata.lifetimes.access_token_lifetime {
             0 => state.settings.access_token_lifetime_seconds,
             own => own,
@@ -104,6 +118,7 @@ impl RealmHandle {
         let now = now_unix();
         let claims = AccessTokenClaims {
             iss: self.issuer().to_owned(),
+            aud: audience,
             sub: client.profile.client_id.clone(),
             client_id: client.profile.client_id.clone(),
             scope: scopes.join(" "),
@@ -139,6 +154,7 @@ impl RealmHandle {
                     "exp": claims.exp,
                     "iat": claims.iat,
                     "iss": claims.iss,
+                    "aud": claims.aud,
                     "jti": claims.jti,
                 }),
                 // RFC 7662 §2.2: an inactive token reveals nothing else.
@@ -289,5 +305,154 @@ impl RealmHandle {
         }
         used.insert(key, exp);
         Ok(())
+    }
+}
+
+/// The realm's default audience: `default_access_token_audience`, else the realm's issuer.
+pub(crate) fn default_audience<'a>(settings: &'a ProviderSettings, issuer: &'a str) -> &'a str {
+    settings
+        .default_access_token_audience
+        .as_deref()
+        .unwrap_or(issuer)
+}
+
+/// RFC 9068 §2.2 `aud` of a new token: the default audience when no `resource` was asked
+/// for, else the resources, each of which the realm or the client must allow (RFC 8707 §2:
+/// anything else is `invalid_target`). The realm's issuer and default audience are always
+/// allowed.
+fn token_audience(
+    settings: &ProviderSettings,
+    issuer: &str,
+    client_allowed: &[String],
+    resources: Vec<String>,
+) -> Result<Audience, TokenError> {
+    let default = default_audience(settings, issuer);
+    if resources.is_empty() {
+        return Ok(Audience::One(default.to_owned()));
+    }
+    if resources.len() > MAX_RESOURCES_PER_REQUEST {
+        return Err(TokenError::InvalidTarget(format!(
+            "at most {MAX_RESOURCES_PER_REQUEST} resource parameters"
+        )));
+    }
+    let mut audience: Vec<String> = Vec::with_capacity(resources.len());
+    for resource in resources {
+        check_resource_indicator(&resource)
+            .map_err(|why| TokenError::InvalidTarget(format!("resource: {why}")))?;
+        let allowed = resource == issuer
+            || resource == default
+            || settings.allowed_resources.contains(&resource)
+            || client_allowed.contains(&resource);
+        if !allowed {
+            return Err(TokenError::InvalidTarget(format!(
+                "resource {resource:?} is not a resource of this realm"
+            )));
+        }
+        if !audience.contains(&resource) {
+            audience.push(resource);
+        }
+    }
+    Ok(Audience::from_values(audience))
+}
+
+/// RFC 8707 §2: a resource indicator is an absolute URI without a fragment.
+pub(crate) fn check_resource_indicator(value: &str) -> Result<(), String> {
+    if value.len() > MAX_RESOURCE_LENGTH {
+        return Err(format!("longer than {MAX_RESOURCE_LENGTH} characters"));
+    }
+    let url = url::Url::parse(value).map_err(|_| format!("{value:?} is not an absolute URI"))?;
+    if url.fragment().is_some() {
+        return Err(format!("{value:?} must not contain a fragment"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ISSUER: &str = "https://as.example.com/am/oauth2/realms/root/realms/alpha";
+
+    fn settings(default: Option<&str>, allowed: &[&str]) -> ProviderSettings {
+        ProviderSettings {
+            default_access_token_audience: default.map(str::to_owned),
+            allowed_resources: allowed.iter().map(|r| r.to_string()).collect(),
+            ..ProviderSettings::default()
+        }
+    }
+
+    fn audience(settings: &ProviderSettings, resources: &[&str]) -> Result<Audience, TokenError> {
+        audience_for_client(settings, &[], resources)
+    }
+
+    fn audience_for_client(
+        settings: &ProviderSettings,
+        client_allowed: &[&str],
+        resources: &[&str],
+    ) -> Result<Audience, TokenError> {
+        let client_allowed: Vec<String> = client_allowed.iter().map(|r| r.to_string()).collect();
+        let resources = resources.iter().map(|r| r.to_string()).collect();
+        token_audience(settings, ISSUER, &client_allowed, resources)
+    }
+
+    #[test]
+    fn a_client_may_name_its_own_allowed_resources_and_only_it() {
+        let realm = settings(None, &[]);
+        let own = "https://own.example.com/";
+        assert_eq!(
+            audience_for_client(&realm, &[own], &[own]).unwrap(),
+            Audience::One(own.into())
+        );
+        let error = audience(&realm, &[own]).expect_err("another client");
+        assert_eq!(error.code(), "invalid_target");
+    }
+
+    #[test]
+    fn without_resource_the_audience_is_the_default_or_the_issuer() {
+        assert_eq!(
+            audience(&settings(None, &[]), &[]).unwrap(),
+            Audience::One(ISSUER.into())
+        );
+        let api = "https://api.example.com/";
+        assert_eq!(
+            audience(&settings(Some(api), &[]), &[]).unwrap(),
+            Audience::One(api.into())
+        );
+    }
+
+    #[test]
+    fn allowed_resources_become_the_audience_in_request_order() {
+        let realm = settings(None, &["https://a.example.com/", "https://b.example.com/"]);
+        assert_eq!(
+            audience(&realm, &["https://b.example.com/"]).unwrap(),
+            Audience::One("https://b.example.com/".into())
+        );
+        assert_eq!(
+            audience(
+                &realm,
+                &["https://b.example.com/", ISSUER, "https://b.example.com/"]
+            )
+            .unwrap(),
+            Audience::Many(vec!["https://b.example.com/".into(), ISSUER.into()])
+        );
+    }
+
+    #[test]
+    fn other_resources_are_invalid_target() {
+        let realm = settings(None, &["https://a.example.com/"]);
+        let too_many: Vec<&str> = vec!["https://a.example.com/"; MAX_RESOURCES_PER_REQUEST + 1];
+        for (resources, why) in [
+            (vec!["https://other.example.com/"], "not allowed"),
+            (vec!["api"], "relative"),
+            (vec!["https://a.example.com/#frag"], "fragment"),
+            (
+                vec!["https://a.example.com/", "https://x.example.com/"],
+                "one of two not allowed",
+            ),
+            (too_many, "too many"),
+        ] {
+            let error = audience(&realm, &resources).expect_err(why);
+            assert_eq!(error.code(), "invalid_target", "{why}");
+        }
     }
 }

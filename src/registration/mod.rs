@@ -13,7 +13,7 @@ mod tests;
 
 pub use error::RegistrationError;
 pub use metadata::{validate, Algorithms, ClientMetadata, Lifetimes, RegistrationPolicy};
-pub use profile::{ClientProfile, ManagementCredentials, ProfileView};
+pub use profile::{ClientProfile, ManagementCredentials, ProfileView, ResponseProfile};
 
 use serde_json::{Map, Value};
 

@@ -1,4 +1,5 @@
-//! A registered client (metadata plus what the server assigned) and its JSON rendering.
+//! A registered client (metadata plus what the server assigned) and its JSON rendering, in
+//! the standard shape (unset members omitted) or AM's (unset members as placeholders).
 
 use super::metadata::ClientMetadata;
 use super::types::ClientKeys;
@@ -11,6 +12,21 @@ use serde_json::{Map, Value};
 const DEFAULT_ENCRYPTION_ALG: &str = "RSA-OAEP-256";
 const DEFAULT_ENCRYPTION_ENC: &str = "A128CBC-HS256";
 const DEFAULT_SIGNING_ALG: &str = "RS256";
+
+/// How a realm shapes registration, read and update responses (provider setting
+/// `response_profile`, SPEC §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResponseProfile {
+    /// Members that are unset are omitted (OIDC Registration §2, RFC 7591 §3.2.1): strict
+    /// clients such as the Rust `openidconnect` crate refuse `""` as an algorithm name and
+    /// would read a disabled `default_max_age` as a real one.
+    #[default]
+    Standard,
+    /// ForgeRock AM's exact shape, as the seed shows it: unset algorithms as `""` or AM's
+    /// default names, `default_max_age: 1` beside `default_max_age_enabled: false`.
+    Am,
+}
 
 /// A client as the server knows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,26 +46,56 @@ pub struct ManagementCredentials {
 }
 
 impl ClientProfile {
-    /// The full AM-shaped profile: every key of reference §7.1, unset algorithms as `""`.
-    pub fn to_json(&self, credentials: &ManagementCredentials) -> Map<String, Value> {
+    /// The profile as a JSON map, in the given response shape.
+    pub fn to_json(
+        &self,
+        credentials: &ManagementCredentials,
+        shape: ResponseProfile,
+    ) -> Map<String, Value> {
         let mut sink = MapSink(Map::new());
-        self.render(credentials, &mut sink);
+        self.render(credentials, shape, &mut sink);
         sink.0
     }
 
     /// The same profile, serialized straight to JSON text without an intermediate map (the
     /// hot path of every registration response).
-    pub fn view<'a>(&'a self, credentials: &'a ManagementCredentials) -> ProfileView<'a> {
+    pub fn view<'a>(
+        &'a self,
+        credentials: &'a ManagementCredentials,
+        shape: ResponseProfile,
+    ) -> ProfileView<'a> {
         ProfileView {
             profile: self,
             credentials,
+            shape,
         }
     }
 
     /// Writes every field of the profile into `sink`.
-    fn render(&self, credentials: &ManagementCredentials, sink: &mut impl FieldSink) {
+    fn render(
+        &self,
+        credentials: &ManagementCredentials,
+        shape: ResponseProfile,
+        sink: &mut impl FieldSink,
+    ) {
         let m = &self.metadata;
         let a = &m.algorithms;
+        // An unset algorithm: AM reports a placeholder, the standard shape omits the member.
+        let unset = |am_placeholder: &'static str| match shape {
+            ResponseProfile::Am => Some(am_placeholder),
+            ResponseProfile::Standard => None,
+        };
+        // AM applies its default encryption algorithms to introspection responses whenever
+        // the client chose the encrypted format, registered algorithms or not.
+        let introspection_encrypted =
+            a.introspection_response_format.as_deref() == Some("SIGNED_THEN_ENCRYPTED_JWT");
+        let introspection_default = |default: &'static str| {
+            if introspection_encrypted {
+                Some(default)
+            } else {
+                unset(default)
+            }
+        };
         let format_selector =
             |signed: &Option<String>, encrypted: &Option<String>| match (signed, encrypted) {
                 (_, Some(_)) => "SIGNED_THEN_ENCRYPTED_JWT",
@@ -110,25 +156,39 @@ impl ClientProfile {
             "id_token_encryption_enabled",
             &a.id_token_encrypted_response_alg.is_some(),
         );
-        sink.put(
+        put_algorithm(
+            sink,
             "id_token_encrypted_response_alg",
-            or(&a.id_token_encrypted_response_alg, DEFAULT_ENCRYPTION_ALG),
+            &a.id_token_encrypted_response_alg,
+            unset(DEFAULT_ENCRYPTION_ALG),
         );
-        sink.put(
+        put_algorithm(
+            sink,
             "id_token_encrypted_response_enc",
-            or(&a.id_token_encrypted_response_enc, DEFAULT_ENCRYPTION_ENC),
+            &a.id_token_encrypted_response_enc,
+            // OIDC Registration §2: the content encryption an `_alg` implies.
+            match a.id_token_encrypted_response_alg {
+                Some(_) => Some(DEFAULT_ENCRYPTION_ENC),
+                None => unset(DEFAULT_ENCRYPTION_ENC),
+            },
         );
-        sink.put(
+        put_algorithm(
+            sink,
             "userinfo_signed_response_alg",
-            or(&a.userinfo_signed_response_alg, ""),
+            &a.userinfo_signed_response_alg,
+            unset(""),
         );
-        sink.put(
+        put_algorithm(
+            sink,
             "userinfo_encrypted_response_alg",
-            or(&a.userinfo_encrypted_response_alg, ""),
+            &a.userinfo_encrypted_response_alg,
+            unset(""),
         );
-        sink.put(
+        put_algorithm(
+            sink,
             "userinfo_encrypted_response_enc",
-            or(&a.userinfo_encrypted_response_enc, ""),
+            &a.userinfo_encrypted_response_enc,
+            unset(""),
         );
         sink.put(
             "user_info_response_format_selector",
@@ -137,13 +197,17 @@ impl ClientProfile {
                 &a.userinfo_encrypted_response_alg,
             ),
         );
-        sink.put(
+        put_algorithm(
+            sink,
             "request_object_signing_alg",
-            or(&a.request_object_signing_alg, ""),
+            &a.request_object_signing_alg,
+            unset(""),
         );
-        sink.put(
+        put_algorithm(
+            sink,
             "request_object_encryption_alg",
-            or(&a.request_object_encryption_alg, ""),
+            &a.request_object_encryption_alg,
+            unset(""),
         );
         if let Some(enc) = &a.request_object_encryption_enc {
             sink.put("request_object_encryption_enc", &enc);
@@ -155,19 +219,20 @@ impl ClientProfile {
             "introspection_signed_response_alg",
             or(&a.introspection_signed_response_alg, DEFAULT_SIGNING_ALG),
         );
-        sink.put(
+        put_algorithm(
+            sink,
             "introspection_encrypted_response_alg",
-            or(
-                &a.introspection_encrypted_response_alg,
-                DEFAULT_ENCRYPTION_ALG,
-            ),
+            &a.introspection_encrypted_response_alg,
+            introspection_default(DEFAULT_ENCRYPTION_ALG),
         );
-        sink.put(
+        put_algorithm(
+            sink,
             "introspection_encrypted_response_enc",
-            or(
-                &a.introspection_encrypted_response_enc,
-                DEFAULT_ENCRYPTION_ENC,
-            ),
+            &a.introspection_encrypted_response_enc,
+            match a.introspection_encrypted_response_alg {
+                Some(_) => Some(DEFAULT_ENCRYPTION_ENC),
+                None => introspection_default(DEFAULT_ENCRYPTION_ENC),
+            },
         );
         sink.put(
             "token_intro_response_format_selector",
@@ -183,7 +248,13 @@ impl ClientProfile {
         if let Some(enc) = &a.authorization_encrypted_response_enc {
             sink.put("authorization_encrypted_response_enc", &enc);
         }
-        sink.put("default_max_age", &m.default_max_age.unwrap_or(1));
+        // AM reports its floor of 1 s while the setting is off; a standard client would read
+        // that as a real maximum authentication age.
+        match (m.default_max_age, shape) {
+            (Some(age), _) => sink.put("default_max_age", &age),
+            (None, ResponseProfile::Am) => sink.put("default_max_age", &1),
+            (None, ResponseProfile::Standard) => {}
+        }
         sink.put("default_max_age_enabled", &m.default_max_age.is_some());
         if let Some(required) = m.require_auth_time {
             sink.put("require_auth_time", &required);
@@ -270,6 +341,7 @@ impl<M: SerializeMap> FieldSink for SerializerSink<'_, M> {
 pub struct ProfileView<'a> {
     profile: &'a ClientProfile,
     credentials: &'a ManagementCredentials,
+    shape: ResponseProfile,
 }
 
 impl Serialize for ProfileView<'_> {
@@ -279,7 +351,7 @@ impl Serialize for ProfileView<'_> {
             map: &mut map,
             error: None,
         };
-        self.profile.render(self.credentials, &mut sink);
+        self.profile.render(self.credentials, self.shape, &mut sink);
         if let Some(error) = sink.error {
             return Err(error);
         }
@@ -287,7 +359,19 @@ impl Serialize for ProfileView<'_> {
     }
 }
 
-/// A registered value, or the default AM reports for an unset one.
+/// An algorithm member: the registered value, else `when_unset`, else nothing.
+fn put_algorithm(
+    sink: &mut impl FieldSink,
+    key: &str,
+    value: &Option<String>,
+    when_unset: Option<&str>,
+) {
+    if let Some(alg) = value.as_deref().or(when_unset) {
+        sink.put(key, alg);
+    }
+}
+
+/// A registered value, or the default that applies to an unset one.
 fn or<'a>(value: &'a Option<String>, default: &'a str) -> &'a str {
     value.as_deref().unwrap_or(default)
 }

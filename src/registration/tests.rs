@@ -29,14 +29,31 @@ fn check_with(
 }
 
 fn render(metadata: ClientMetadata) -> Map<String, Value> {
+    render_as(metadata, ResponseProfile::Standard)
+}
+
+fn render_as(metadata: ClientMetadata, shape: ResponseProfile) -> Map<String, Value> {
     ClientProfile {
         client_id: "id".into(),
         client_secret: Some("secret".into()),
         client_id_issued_at: 1,
         metadata,
     }
-    .to_json(&ManagementCredentials::default())
+    .to_json(&ManagementCredentials::default(), shape)
 }
+
+/// Members the standard shape omits while they are unset, and AM's placeholder for each.
+const AM_PLACEHOLDERS: &[(&str, &str)] = &[
+    ("userinfo_signed_response_alg", ""),
+    ("userinfo_encrypted_response_alg", ""),
+    ("userinfo_encrypted_response_enc", ""),
+    ("request_object_signing_alg", ""),
+    ("request_object_encryption_alg", ""),
+    ("id_token_encrypted_response_alg", "RSA-OAEP-256"),
+    ("id_token_encrypted_response_enc", "A128CBC-HS256"),
+    ("introspection_encrypted_response_alg", "RSA-OAEP-256"),
+    ("introspection_encrypted_response_enc", "A128CBC-HS256"),
+];
 
 #[test]
 fn empty_request_gets_the_seed_defaults() {
@@ -50,12 +67,57 @@ fn empty_request_gets_the_seed_defaults() {
     assert_eq!(json["scope"], "address phone openid profile email");
     assert_eq!(json["client_type"], "Confidential");
     assert_eq!(json["public_key_selector"], "x509");
-    assert_eq!(json["userinfo_signed_response_alg"], "");
-    assert_eq!(json["request_object_encryption_alg"], "");
     assert_eq!(json["id_token_encryption_enabled"], false);
-    assert_eq!(json["default_max_age"], 1);
+    assert_eq!(json["default_max_age_enabled"], false);
     assert_eq!(json["access_token_lifetime"], 0);
     assert_eq!(json["redirect_uris"], json!([]));
+}
+
+#[test]
+fn the_standard_shape_omits_unset_members_and_the_am_shape_shows_its_placeholders() {
+    let standard = render_as(check(json!({})).unwrap(), ResponseProfile::Standard);
+    let am = render_as(check(json!({})).unwrap(), ResponseProfile::Am);
+    for (key, placeholder) in AM_PLACEHOLDERS {
+        assert!(!standard.contains_key(*key), "standard shape has {key}");
+        assert_eq!(am[*key], *placeholder, "am shape, {key}");
+    }
+    assert!(!standard.contains_key("default_max_age"));
+    assert_eq!(am["default_max_age"], 1);
+    assert_eq!(am["default_max_age_enabled"], false);
+    // Only the unset members differ.
+    let mut trimmed = am.clone();
+    trimmed.retain(|key, _| standard.contains_key(key));
+    assert_eq!(trimmed, standard);
+}
+
+#[test]
+fn registered_algorithms_appear_in_both_shapes_with_the_content_encryption_they_imply() {
+    let request = json!({
+        "userinfo_signed_response_alg": "ES256",
+        "request_object_signing_alg": "PS256",
+        "id_token_encrypted_response_alg": "RSA-OAEP",
+        "token_intro_response_format_selector": "SIGNED_THEN_ENCRYPTED_JWT",
+        "default_max_age": 600,
+    });
+    for shape in [ResponseProfile::Standard, ResponseProfile::Am] {
+        let json = render_as(check(request.clone()).unwrap(), shape);
+        assert_eq!(json["userinfo_signed_response_alg"], "ES256", "{shape:?}");
+        assert_eq!(json["request_object_signing_alg"], "PS256", "{shape:?}");
+        assert_eq!(
+            json["id_token_encrypted_response_alg"], "RSA-OAEP",
+            "{shape:?}"
+        );
+        assert_eq!(
+            json["id_token_encrypted_response_enc"], "A128CBC-HS256",
+            "{shape:?}"
+        );
+        assert_eq!(
+            json["introspection_encrypted_response_alg"], "RSA-OAEP-256",
+            "{shape:?}"
+        );
+        assert_eq!(json["default_max_age"], 600, "{shape:?}");
+        assert_eq!(json["default_max_age_enabled"], true, "{shape:?}");
+    }
 }
 
 #[test]
@@ -190,9 +252,11 @@ fn a_read_response_sent_back_as_an_update_keeps_the_same_profile() {
         "scope": "openid profile",
     }))
     .unwrap();
-    let echoed = render(first.clone());
-    let second = check(Value::Object(echoed.clone())).unwrap();
-    assert_eq!(render(second), echoed);
+    for shape in [ResponseProfile::Standard, ResponseProfile::Am] {
+        let echoed = render_as(first.clone(), shape);
+        let second = check(Value::Object(echoed.clone())).unwrap();
+        assert_eq!(render_as(second, shape), echoed, "{shape:?}");
+    }
 }
 
 #[test]

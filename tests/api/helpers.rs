@@ -323,7 +323,10 @@ pub fn provider_settings(open: bool) -> Value {
         "generate_registration_access_tokens": true,
         "client_registration_scope_allowlist": ["address", "phone", "openid", "profile", "email"],
         "default_scopes": ["address", "phone", "openid", "profile", "email"],
-        "access_token_lifetime_seconds": 3600
+        "access_token_lifetime_seconds": 3600,
+        "response_profile": "standard",
+        "default_access_token_audience": null,
+        "allowed_resources": []
     })
 }
 

@@ -1,9 +1,11 @@
 //! Black-box tests over HTTP: one binary, one real server per test.
 
+mod access_tokens;
 mod admin;
 mod client_management;
 mod helpers;
 mod limits;
+mod metadata;
 mod open_registration;
 mod realm_move;
 mod software_statement;

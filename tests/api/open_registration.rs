@@ -4,9 +4,120 @@ use crate::helpers::*;
 use awc::http::Method;
 use serde_json::json;
 
+/// Every key of the seed's open-registration response (reference §7.1).
+const SEED_PROFILE_KEYS: &[&str] = &[
+    "authorization_signed_response_alg",
+    "request_object_encryption_alg",
+    "introspection_encrypted_response_alg",
+    "client_uri",
+    "default_max_age",
+    "application_type",
+    "introspection_encrypted_response_enc",
+    "introspection_signed_response_alg",
+    "client_name#en",
+    "userinfo_encrypted_response_enc",
+    "client_type",
+    "userinfo_encrypted_response_alg",
+    "token_endpoint_auth_method",
+    "userinfo_signed_response_alg",
+    "public_key_selector",
+    "scope",
+    "require_pushed_authorization_requests",
+    "authorization_code_lifetime",
+    "user_info_response_format_selector",
+    "tls_client_certificate_bound_access_tokens",
+    "backchannel_logout_session_required",
+    "id_token_signed_response_alg",
+    "default_max_age_enabled",
+    "token_intro_response_format_selector",
+    "subject_type",
+    "grant_types",
+    "jwt_token_lifetime",
+    "id_token_encryption_enabled",
+    "redirect_uris",
+    "jwks_cache_miss_cache_time",
+    "jwks_cache_timeout",
+    "id_token_encrypted_response_alg",
+    "id_token_encrypted_response_enc",
+    "access_token_lifetime",
+    "refresh_token_lifetime",
+    "scopes",
+    "request_object_signing_alg",
+    "response_types",
+    "client_id_issued_at",
+];
+
+/// The members AM sends as `""` while they are unset (the seed's response).
+const AM_PLACEHOLDER_KEYS: &[&str] = &[
+    "userinfo_signed_response_alg",
+    "userinfo_encrypted_response_alg",
+    "userinfo_encrypted_response_enc",
+    "request_object_signing_alg",
+    "request_object_encryption_alg",
+];
+
+/// Members the standard profile omits while unset: the placeholders, AM's default
+/// encryption algorithms while encryption is off, and the disabled `default_max_age`.
+const OMITTED_WHILE_UNSET: &[&str] = &[
+    "userinfo_signed_response_alg",
+    "userinfo_encrypted_response_alg",
+    "userinfo_encrypted_response_enc",
+    "request_object_signing_alg",
+    "request_object_encryption_alg",
+    "id_token_encrypted_response_alg",
+    "id_token_encrypted_response_enc",
+    "introspection_encrypted_response_alg",
+    "introspection_encrypted_response_enc",
+    "default_max_age",
+];
+
 #[actix_web::test]
-async fn seed_open_registration_returns_201_with_the_full_am_profile() {
+async fn seed_open_registration_returns_201_with_unset_members_omitted_by_default() {
     let app = spawn_app().await;
+
+    let response = app.register("alpha", &seed_registration()).await;
+
+    assert_eq!(response.status, 201, "{}", response.body);
+    let body = response.body.as_object().unwrap();
+    for key in SEED_PROFILE_KEYS {
+        let omitted = OMITTED_WHILE_UNSET.contains(key);
+        assert_eq!(body.contains_key(*key), !omitted, "{key}");
+    }
+    assert_eq!(body["default_max_age_enabled"], false);
+    assert_eq!(body["id_token_encryption_enabled"], false);
+    assert!(
+        body.values().all(|value| value != ""),
+        "no empty-string member: {}",
+        response.body
+    );
+    // The same shape on read and update (RFC 7592).
+    let token = text(&response.body, "registration_access_token");
+    let client_id = text(&response.body, "client_id");
+    let path = format!("{}/register?client_id={client_id}", base("alpha"));
+    let read = app.request(Method::GET, &path, None, Some(token)).await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    let updated = app
+        .request(
+            Method::PUT,
+            &path,
+            Some(read.body.to_string().as_bytes()),
+            Some(token),
+        )
+        .await;
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    for shown in [&read.body, &updated.body] {
+        for key in OMITTED_WHILE_UNSET {
+            assert!(shown.get(*key).is_none(), "{key} in {shown}");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn seed_open_registration_in_an_am_profile_realm_returns_the_full_am_profile() {
+    let app = spawn_app().await;
+    let mut settings = provider_settings(true);
+    settings["response_profile"] = json!("am");
+    app.put_provider("alpha", &settings).await;
 
     let response = app.register("alpha", &seed_registration()).await;
 
@@ -28,49 +139,14 @@ async fn seed_open_registration_returns_201_with_the_full_am_profile() {
         )
     );
     assert!(body["registration_access_token"].is_string());
-    for key in [
-        "authorization_signed_response_alg",
-        "request_object_encryption_alg",
-        "introspection_encrypted_response_alg",
-        "client_uri",
-        "default_max_age",
-        "application_type",
-        "introspection_encrypted_response_enc",
-        "introspection_signed_response_alg",
-        "client_name#en",
-        "userinfo_encrypted_response_enc",
-        "client_type",
-        "userinfo_encrypted_response_alg",
-        "token_endpoint_auth_method",
-        "userinfo_signed_response_alg",
-        "public_key_selector",
-        "scope",
-        "require_pushed_authorization_requests",
-        "authorization_code_lifetime",
-        "user_info_response_format_selector",
-        "tls_client_certificate_bound_access_tokens",
-        "backchannel_logout_session_required",
-        "id_token_signed_response_alg",
-        "default_max_age_enabled",
-        "token_intro_response_format_selector",
-        "subject_type",
-        "grant_types",
-        "jwt_token_lifetime",
-        "id_token_encryption_enabled",
-        "redirect_uris",
-        "jwks_cache_miss_cache_time",
-        "jwks_cache_timeout",
-        "id_token_encrypted_response_alg",
-        "id_token_encrypted_response_enc",
-        "access_token_lifetime",
-        "refresh_token_lifetime",
-        "scopes",
-        "request_object_signing_alg",
-        "response_types",
-        "client_id_issued_at",
-    ] {
-        assert!(body.get(key).is_some(), "missing {key}");
+    for key in SEED_PROFILE_KEYS {
+        assert!(body.get(*key).is_some(), "missing {key}");
     }
+    for key in AM_PLACEHOLDER_KEYS {
+        assert_eq!(body[*key], "", "{key}");
+    }
+    assert_eq!(body["default_max_age"], 1);
+    assert_eq!(body["default_max_age_enabled"], false);
 }
 
 #[actix_web::test]

@@ -1,4 +1,4 @@
-// Interop: npm openid-client v6 discovers a realm, gets an initial access token with
+// Interop: npm openid-client v6 discovers a realm (OpenID and RFC 8414 metadata), gets an initial access token with
 // client_credentials (client_secret_basic) and registers a client with it (RFC 7591), then
 // reads the registration back (RFC 7592). Usage: node openid_client.mjs <issuer>
 import * as client from 'openid-client';
@@ -10,6 +10,13 @@ const insecure = { execute: [client.allowInsecureRequests] };
 const service = await client.discovery(
   issuer, 'registration-service', 'forgerock', client.ClientSecretBasic('forgerock'), insecure);
 assert.equal(service.serverMetadata().issuer, issuer.href);
+
+// RFC 8414 metadata (path insertion) names the same issuer and endpoints.
+const oauth2 = await client.discovery(
+  issuer, 'registration-service', 'forgerock', client.ClientSecretBasic('forgerock'),
+  { algorithm: 'oauth2', ...insecure });
+assert.equal(oauth2.serverMetadata().issuer, issuer.href);
+assert.equal(oauth2.serverMetadata().token_endpoint, service.serverMetadata().token_endpoint);
 
 const grant = await client.clientCredentialsGrant(service, { scope: 'dynamic_client_registration' });
 assert.equal(grant.token_type.toLowerCase(), 'bearer');
