@@ -85,6 +85,7 @@ seq 0 $((realm_count - 1)) | xargs -P 6 -I{} curl -s -o /dev/null -w '%{http_cod
   --data "$realm_document" "$proxy/admin/realms/load-{}" > "$work/create.status"
 created=$(grep -c '^201$' "$work/create.status" || true)
 echo "created $created realms through the proxy in $(( ($(date +%s%N) - started) / 1000000 )) ms"
+echo "realm creation statuses: $(sort "$work/create.status" | uniq -c | awk '{printf "%s:%s ", $2, $1}')"
 check "all $realm_count realms created (201)" "$([ "$created" = "$realm_count" ]; echo $?)"
 "$bin" realm sync-map --admin-token-file "$token_file" --map "$map" --haproxy-socket "$socket" \
   --node "node1=${node_url[node1]}" --node "node2=${node_url[node2]}" --node "node3=${node_url[node3]}"
@@ -199,7 +200,7 @@ check "placement consistent: each realm on exactly one node, the one the map nam
 
 # --- node failure: SIGKILL node3; the others' realms keep answering, node3's answer 503 fast.
 kill -9 "${node_pid[node3]}"
-sleep 2
+sleep 4
 others_ok=0; others=0; dead_503=0; dead=0; slowest_dead=0
 while read -r realm backend; do
   case $realm in '#'*|'') continue ;; esac

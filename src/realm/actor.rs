@@ -364,7 +364,7 @@ impl Handler<SetStatus> for RealmActor {
 }
 
 impl Handler<ExportEntries> for RealmActor {
-    type Result = Result<Vec<(String, serde_json::Value)>, RealmError>;
+    type Result = Result<Vec<(String, Box<serde_json::value::RawValue>)>, RealmError>;
 
     fn handle(&mut self, _: ExportEntries, _: &mut Context<Self>) -> Self::Result {
         Ok(self.tree.entries()?)

@@ -9,7 +9,7 @@
 use super::error::RealmError;
 use super::record::{CLIENT_PREFIX, KEYS_KEY};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 
 /// The format name of [`RealmExport`] documents.
@@ -26,7 +26,7 @@ pub struct RealmExport {
     /// SHA-256 (hex) of the entries, see [`digest`].
     pub digest: String,
     /// Every stored entry of the realm as (key, JSON value), in key order.
-    pub entries: Vec<(String, Value)>,
+    pub entries: Vec<(String, Box<RawValue>)>,
     /// `client_id NUL jti` → expiry of client assertions already used (RFC 7523 §3).
     #[serde(default)]
     pub used_assertions: BTreeMap<String, u64>,
@@ -43,7 +43,7 @@ pub struct ExportSummary {
 impl RealmExport {
     pub(crate) fn new(
         realm: String,
-        entries: Vec<(String, Value)>,
+        entries: Vec<(String, Box<RawValue>)>,
         used_assertions: BTreeMap<String, u64>,
     ) -> Self {
         Self {
@@ -74,7 +74,11 @@ impl RealmExport {
             return refuse("it holds no realm keys");
         }
         let keys = self.entries.iter().map(|(key, _)| key);
-        if keys.clone().zip(keys.skip(1)).any(|(before, after)| before >= after) {
+        if keys
+            .clone()
+            .zip(keys.skip(1))
+            .any(|(before, after)| before >= after)
+        {
             return refuse("entries must be in strictly increasing key order");
         }
         if count_clients(&self.entries) != self.clients || digest(&self.entries) != self.digest {
@@ -84,19 +88,19 @@ impl RealmExport {
     }
 }
 
-fn count_clients(entries: &[(String, Value)]) -> usize {
+fn count_clients(entries: &[(String, Box<RawValue>)]) -> usize {
     entries
         .iter()
         .filter(|(key, _)| key.starts_with(CLIENT_PREFIX))
         .count()
 }
 
-/// SHA-256 over each entry's key and canonical JSON value, each length-prefixed, in order.
-/// Source and target compute it the same way, so equal digests mean equal realms.
-pub fn digest(entries: &[(String, Value)]) -> String {
+/// SHA-256 over each entry's key and stored JSON text, each length-prefixed, in order. The
+/// import writes the text byte for byte, so equal digests mean equal realms.
+pub fn digest(entries: &[(String, Box<RawValue>)]) -> String {
     let mut hasher = openssl::sha::Sha256::new();
     for (key, value) in entries {
-        let value = value.to_string();
+        let value = value.get();
         for part in [key.as_bytes(), value.as_bytes()] {
             hasher.update(&(part.len() as u64).to_be_bytes());
             hasher.update(part);
@@ -112,12 +116,19 @@ pub fn digest(entries: &[(String, Value)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
-    fn sample() -> Vec<(String, Value)> {
+    fn raw(value: Value) -> Box<RawValue> {
+        RawValue::from_string(value.to_string()).unwrap()
+    }
+
+    fn sample() -> Vec<(String, Box<RawValue>)> {
         vec![
-            ("client/a".into(), json!({"profile": {"client_id": "a"}})),
-            ("keys".into(), json!({"signing": []})),
+            (
+                "client/a".into(),
+                raw(json!({"profile": {"client_id": "a"}})),
+            ),
+            ("keys".into(), raw(json!({"signing": []}))),
         ]
     }
 
@@ -125,10 +136,16 @@ mod tests {
     fn digest_changes_with_any_key_or_value_and_is_not_fooled_by_moving_bytes() {
         let base = digest(&sample());
         let mut changed = sample();
-        changed[0].1 = json!({"profile": {"client_id": "b"}});
+        changed[0].1 = raw(json!({"profile": {"client_id": "b"}}));
         assert_ne!(base, digest(&changed));
-        let shifted = vec![("client/".into(), json!("a")), ("keys".into(), json!({}))];
-        let unshifted = vec![("client/a".into(), json!("")), ("keys".into(), json!({}))];
+        let shifted = vec![
+            ("client/".into(), raw(json!("a"))),
+            ("keys".into(), raw(json!({}))),
+        ];
+        let unshifted = vec![
+            ("client/a".into(), raw(json!(""))),
+            ("keys".into(), raw(json!({}))),
+        ];
         assert_ne!(digest(&shifted), digest(&unshifted));
         assert_eq!(base, digest(&sample()));
     }
@@ -140,7 +157,7 @@ mod tests {
         assert!(good.check().is_ok());
 
         let mut tampered = RealmExport::new("alpha".into(), sample(), BTreeMap::new());
-        tampered.entries[0].1 = json!({"profile": {"client_id": "evil"}});
+        tampered.entries[0].1 = raw(json!({"profile": {"client_id": "evil"}}));
         assert!(tampered.check().is_err());
 
         let mut reversed = sample();
@@ -149,7 +166,7 @@ mod tests {
             .check()
             .is_err());
 
-        let keyless = vec![("client/a".into(), json!({}))];
+        let keyless = vec![("client/a".into(), raw(json!({})))];
         assert!(RealmExport::new("alpha".into(), keyless, BTreeMap::new())
             .check()
             .is_err());

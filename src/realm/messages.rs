@@ -103,5 +103,5 @@ pub struct SetStatus {
 
 /// Every stored entry of the realm, read between two writes so the set is consistent.
 #[derive(Message)]
-#[rtype(result = "Result<Vec<(String, serde_json::Value)>, RealmError>")]
+#[rtype(result = "Result<Vec<(String, Box<serde_json::value::RawValue>)>, RealmError>")]
 pub struct ExportEntries;
