@@ -1,5 +1,6 @@
 //! Settings from flags, with `DYNREG_*` environment fallbacks (SPEC §1).
 
+use crate::logging::LogFormat;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -39,6 +40,10 @@ pub struct Settings {
     /// sled page cache size in MiB.
     #[arg(long, env = "DYNREG_CACHE_MB", default_value_t = 256)]
     pub cache_mb: u64,
+
+    /// Log lines as text or as one JSON object per line.
+    #[arg(long, env = "DYNREG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 impl Settings {
@@ -53,6 +58,7 @@ impl Settings {
             allow_insecure_fetch: false,
             workers: Some(2),
             cache_mb: 64,
+            log_format: LogFormat::Text,
         }
     }
 

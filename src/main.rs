@@ -33,7 +33,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    dynreg::logging::init(cli.serve.log_format);
     match cli.command {
         Some(Command::Load(options)) => match dynreg::load::run(options) {
             Ok(()) => ExitCode::SUCCESS,

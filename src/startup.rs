@@ -13,6 +13,7 @@ use actix_web::{web, App, HttpServer};
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// A built server, bound and ready to run.
@@ -31,20 +32,20 @@ impl Application {
                 settings.data_dir.display()
             )
         })?;
+        let public_url = settings
+            .public_url
+            .as_deref()
+            .map(checked_public_url)
+            .transpose()?;
         let admin_token = load_or_create_admin_token(&settings.admin_token_path())?;
         let store = Store::open(&settings.data_dir.join("sled"), settings.cache_mb << 20)
-            .map_err(|e| format!("cannot open the database: {e}"))?;
+            .map_err(|e| open_store_error(&settings.data_dir, &e))?;
         let listener = TcpListener::bind(&settings.listen)
             .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
         let address = listener
             .local_addr()
             .map_err(|e| format!("cannot read the bound address: {e}"))?;
-        let public_url = settings
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{address}"))
-            .trim_end_matches('/')
-            .to_owned();
+        let public_url = public_url.unwrap_or_else(|| format!("http://{address}"));
 
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let arbiters = (0..cores).map(|_| Arbiter::new().handle()).collect();
@@ -62,8 +63,10 @@ impl Application {
             registry,
             public_url,
             admin_token,
-            metrics: ops::Metrics::default(),
+            store: store.clone(),
+            draining: AtomicBool::new(false),
         });
+        mark_draining_on_shutdown_signal(state.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -92,6 +95,61 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await?;
         self.store.flush_now().map_err(std::io::Error::other)
+    }
+}
+
+/// Readiness turns false as soon as SIGTERM or SIGINT arrives, while in-flight requests
+/// finish (actix-web's own handler does the graceful stop).
+fn mark_draining_on_shutdown_signal(state: web::Data<AppState>) {
+    use actix_rt::signal::unix::{signal, SignalKind};
+    for kind in [SignalKind::terminate(), SignalKind::interrupt()] {
+        let Ok(mut signals) = signal(kind) else {
+            log::warn!("cannot watch shutdown signals; /ready will not report draining");
+            return;
+        };
+        let state = state.clone();
+        actix_rt::spawn(async move {
+            if signals.recv().await.is_some() {
+                state.draining.store(true, Ordering::Relaxed);
+                log::info!("shutdown signal: draining");
+            }
+        });
+    }
+}
+
+/// `--public-url` becomes every realm's issuer, so it must be an absolute http(s) URL with a
+/// host and nothing an issuer may not carry (RFC 8414 §2: no query, no fragment); user info
+/// is refused too. A path is kept (a reverse proxy may mount dynreg under one); trailing
+/// slashes are dropped.
+fn checked_public_url(raw: &str) -> Result<String, String> {
+    let bad = |why: &str| format!("--public-url {raw:?} {why}; example: https://id.example.com");
+    let url = url::Url::parse(raw).map_err(|e| bad(&format!("is not an absolute URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("must use http or https"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("must not have a query or fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("must not carry user info"));
+    }
+    Ok(raw.trim_end_matches('/').to_owned())
+}
+
+/// sled holds an exclusive lock on its directory; a second process gets a raw lock error,
+/// which we turn into the likely cause.
+fn open_store_error(data_dir: &Path, error: &crate::store::StoreError) -> String {
+    let text = error.to_string();
+    if text.contains("could not acquire lock") {
+        format!(
+            "another dynreg is using {} (its database is locked); stop it or pass another --data-dir",
+            data_dir.display()
+        )
+    } else {
+        format!("cannot open the database in {}: {text}", data_dir.display())
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::error::ApiError;
 use super::extract::{bearer_token, body, body_limited, query_param};
-use super::{method_not_allowed, no_store, AppState};
+use super::{no_store, not_allowed, AppState};
 use crate::realm::{
     ClientRecord, ProviderSettings, RealmDocument, RealmExport, RealmHandle, RealmName, RealmStatus,
 };
@@ -12,6 +12,8 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, HttpRequest, HttpResponse};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 
@@ -39,80 +41,80 @@ pub fn scope() -> actix_web::Scope<
         .service(
             web::resource("/realms")
                 .get(list_realms)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("GET")),
         )
         .service(
             web::resource("/realms/{realm}")
                 .get(export_realm)
                 .put(put_realm)
                 .delete(delete_realm)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("GET, PUT, DELETE")),
         )
         .service(
             web::resource("/realms/{realm}/export")
                 .get(export_complete_realm)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("GET")),
         )
         .service(
             web::resource("/realms/{realm}/import")
                 .post(import_realm)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("POST")),
         )
         .service(
             web::resource("/realms/{realm}/fence")
                 .post(fence_realm)
                 .delete(unfence_realm)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("POST, DELETE")),
         )
         .service(
             web::resource("/realms/{realm}/moved")
                 .post(mark_realm_moved)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("POST")),
         )
         .service(
             web::resource("/tombstones")
                 .get(list_tombstones)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("GET")),
         )
         .service(
             web::resource("/tombstones/{realm}")
                 .delete(delete_tombstone)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("DELETE")),
         )
         .service(
             web::resource("/realms/{realm}/oauth2-provider")
                 .get(read_provider)
                 .put(put_provider)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("GET, PUT")),
         )
         .service(
             web::resource("/realms/{realm}/software-publishers")
                 .get(list_publishers)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("GET")),
         )
         .service(
             web::resource("/realms/{realm}/software-publishers/{agent_id}")
                 .get(read_publisher)
                 .put(put_publisher)
                 .delete(delete_publisher)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("GET, PUT, DELETE")),
         )
         .service(
             web::resource("/realms/{realm}/keys/rotate")
                 .post(rotate_keys)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("POST")),
         )
         .service(
             web::resource("/realms/{realm}/clients")
                 .get(list_clients)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("GET")),
         )
         .service(
             web::resource("/realms/{realm}/clients/{client_id}")
                 .get(read_client)
                 .put(put_client)
                 .delete(delete_client)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("GET, PUT, DELETE")),
         )
 }
 
@@ -325,11 +327,14 @@ async fn list_clients(
                 ApiError::BadRequest(format!("page_size must be 1 to {MAX_PAGE_SIZE}"))
             })?,
     };
-    let after = query_param(&req, "after").filter(|a| !a.is_empty());
+    let after = query_param(&req, "after")
+        .map(|cursor| decode_cursor(&cursor))
+        .transpose()?;
     let mut page = realm.list_clients(after, page_size + 1).await?;
     let next = if page.len() > page_size {
         page.truncate(page_size);
-        page.last().map(|record| record.profile.client_id.clone())
+        page.last()
+            .map(|record| encode_cursor(&record.profile.client_id))
     } else {
         None
     };
@@ -426,6 +431,30 @@ async fn delete_publisher(
     let realm = existing_realm(&req, &state)?;
     realm.remove_publisher(path_agent_id(&req)?).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// What a cursor says before it is encoded: a guessed or mangled `after` fails to decode or
+/// lacks this, and is refused instead of silently restarting at page 1.
+const CURSOR_PREFIX: &str = "after:";
+
+/// The opaque `next` of a client page: the last client id of the page, so a client deleted
+/// between two requests does not break the walk.
+fn encode_cursor(client_id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{client_id}"))
+}
+
+fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.strip_prefix(CURSOR_PREFIX).map(str::to_owned))
+        .filter(|client_id| !client_id.is_empty())
+        .ok_or_else(|| {
+            ApiError::BadRequest(
+                "after must be the next value of a previous page, unchanged".into(),
+            )
+        })
 }
 
 /// A client as the admin sees it: the profile plus its origin; the secret only on request.

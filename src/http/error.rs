@@ -16,8 +16,13 @@ pub enum ApiError {
     UnknownRealm(String),
     #[error("no such endpoint")]
     NoRoute,
-    #[error("method {0} is not allowed on this endpoint")]
-    MethodNotAllowed(String),
+    #[error("no such endpoint; did you mean {0} (without the trailing slash)?")]
+    TrailingSlash(String),
+    #[error("method {method} is not allowed on this endpoint (allowed: {allowed})")]
+    MethodNotAllowed {
+        method: String,
+        allowed: &'static str,
+    },
     #[error("the request body exceeds {0} bytes")]
     PayloadTooLarge(usize),
     #[error("{0}")]
@@ -28,32 +33,13 @@ pub enum ApiError {
 
 impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str) {
-        use RealmError as R;
         match self {
-            Self::Realm(R::Registration(e)) => (StatusCode::BAD_REQUEST, e.code()),
-            Self::Realm(R::InvalidAccessToken | R::InvalidRegistrationToken) => {
-                (StatusCode::UNAUTHORIZED, "invalid_token")
-            }
-            Self::Realm(R::RegistrationNotOpen) => (StatusCode::UNAUTHORIZED, "access_denied"),
-            Self::Realm(R::InvalidRequest(_)) | Self::BadRequest(_) => {
-                (StatusCode::BAD_REQUEST, "invalid_request")
-            }
-            Self::Realm(R::NotFound(_)) | Self::UnknownRealm(_) | Self::NoRoute => {
+            Self::Realm(e) => (realm_status(e), e.code()),
+            Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
+            Self::UnknownRealm(_) | Self::NoRoute | Self::TrailingSlash(_) => {
                 (StatusCode::NOT_FOUND, "not_found")
             }
-            Self::Realm(R::Unavailable | R::Fenced) => {
-                (StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable")
-            }
-            Self::Realm(R::Moved) => (StatusCode::MISDIRECTED_REQUEST, "misdirected_request"),
-            Self::Realm(R::AlreadyExists(_)) => (StatusCode::CONFLICT, "invalid_request"),
-            Self::Realm(R::Token(e @ TokenError::InvalidClient(_))) => {
-                (StatusCode::UNAUTHORIZED, e.code())
-            }
-            Self::Realm(R::Token(e)) => (StatusCode::BAD_REQUEST, e.code()),
-            Self::Realm(R::Store(_) | R::Random(_) | R::Keys(_)) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "server_error")
-            }
-            Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "invalid_request"),
+            Self::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "invalid_request"),
             Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request"),
             Self::AdminUnauthorized => (StatusCode::UNAUTHORIZED, "invalid_token"),
         }
@@ -76,7 +62,10 @@ impl ApiError {
             Self::Realm(RealmError::InvalidAccessToken | RealmError::InvalidRegistrationToken) => {
                 Some("Bearer error=\"invalid_token\"")
             }
-            Self::Realm(RealmError::RegistrationNotOpen) => Some("Bearer"),
+            // RFC 6750 §3.1: a request without credentials gets the scheme, no error code.
+            Self::Realm(RealmError::RegistrationNotOpen | RealmError::MissingRegistrationToken) => {
+                Some("Bearer")
+            }
             // RFC 6749 §5.2: invalid_client answers with the scheme the client may use.
             Self::Realm(RealmError::Token(TokenError::InvalidClient(_))) => Some("Basic"),
             Self::AdminUnauthorized => Some("Bearer realm=\"dynreg-admin\""),
@@ -105,7 +94,29 @@ impl ResponseError for ApiError {
         if let Some(challenge) = self.www_authenticate() {
             response.insert_header((header::WWW_AUTHENTICATE, challenge));
         }
+        if let Self::MethodNotAllowed { allowed, .. } = self {
+            response.insert_header((header::ALLOW, *allowed));
+        }
         response.json(json!({"error": code, "error_description": self.description()}))
+    }
+}
+
+/// The HTTP status of a realm failure (its code comes from [`RealmError::code`]).
+fn realm_status(error: &RealmError) -> StatusCode {
+    use RealmError as R;
+    match error {
+        R::Registration(_) | R::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+        R::InvalidAccessToken
+        | R::InvalidRegistrationToken
+        | R::MissingRegistrationToken
+        | R::RegistrationNotOpen
+        | R::Token(TokenError::InvalidClient(_)) => StatusCode::UNAUTHORIZED,
+        R::Token(_) => StatusCode::BAD_REQUEST,
+        R::NotFound(_) => StatusCode::NOT_FOUND,
+        R::Unavailable | R::Fenced => StatusCode::SERVICE_UNAVAILABLE,
+        R::Moved => StatusCode::MISDIRECTED_REQUEST,
+        R::AlreadyExists(_) => StatusCode::CONFLICT,
+        R::Store(_) | R::Random(_) | R::Keys(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

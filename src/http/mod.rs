@@ -2,6 +2,7 @@
 //! knows actix-web.
 
 pub mod admin;
+pub mod console;
 pub mod discovery;
 pub mod error;
 pub mod extract;
@@ -13,8 +14,10 @@ pub use error::ApiError;
 
 use crate::realm::{base_path, RealmName, RealmRegistry};
 use crate::secret::SecretHash;
+use crate::store::Store;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// State shared by every handler.
@@ -24,7 +27,10 @@ pub struct AppState {
     pub public_url: String,
     /// SHA-256 of the admin token.
     pub admin_token: SecretHash,
-    pub metrics: ops::Metrics,
+    /// For the readiness probe's write.
+    pub store: Store,
+    /// Set when a shutdown signal arrives: `/ready` answers 503 from then on.
+    pub draining: AtomicBool,
 }
 
 impl AppState {
@@ -44,13 +50,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/health")
             .get(ops::health)
-            .default_service(web::to(method_not_allowed)),
+            .default_service(not_allowed("GET")),
+    )
+    .service(
+        web::resource("/ready")
+            .get(ops::ready)
+            .default_service(not_allowed("GET")),
     )
     .service(
         web::resource("/metrics")
             .get(ops::metrics)
-            .default_service(web::to(method_not_allowed)),
+            .default_service(not_allowed("GET")),
     )
+    .service(
+        web::resource("/openapi.json")
+            .get(ops::openapi)
+            .default_service(not_allowed("GET")),
+    )
+    .configure(console::configure)
     .service(admin::scope())
     // RFC 8414 §3.1: the well-known name goes between host and the issuer's path.
     .service(metadata_resource(
@@ -76,28 +93,28 @@ fn realm_scope(prefix: &str) -> actix_web::Scope {
                 .get(registration::read_client)
                 .put(registration::replace_client)
                 .delete(registration::delete_client)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("POST, GET, PUT, DELETE")),
         )
         .service(
             web::resource("/access_token")
                 .post(token::issue_token)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("POST")),
         )
         .service(
             web::resource("/introspect")
                 .post(token::introspect)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("POST")),
         )
         .service(
             web::resource("/.well-known/openid-configuration")
                 .get(discovery::openid_configuration)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("GET")),
         )
         .service(metadata_resource("/.well-known/oauth-authorization-server"))
         .service(
             web::resource("/connect/jwk_uri")
                 .get(discovery::jwk_uri)
-                .default_service(web::to(method_not_allowed)),
+                .default_service(not_allowed("GET")),
         )
         .default_service(web::to(not_found))
 }
@@ -106,16 +123,30 @@ fn realm_scope(prefix: &str) -> actix_web::Scope {
 fn metadata_resource(path: &str) -> actix_web::Resource {
     web::resource(path)
         .get(discovery::authorization_server_metadata)
-        .default_service(web::to(method_not_allowed))
+        .default_service(not_allowed("GET"))
 }
 
-/// JSON 405 for a known path with another method.
-pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
-    ApiError::MethodNotAllowed(req.method().to_string()).error_response()
+/// JSON 405 with `Allow` (RFC 9110 §15.5.6) for a known path asked with another method.
+/// `allowed` lists the methods the resource routes; a test checks each list against its routes.
+pub fn not_allowed(allowed: &'static str) -> actix_web::Route {
+    web::to(move |req: HttpRequest| async move {
+        ApiError::MethodNotAllowed {
+            method: req.method().to_string(),
+            allowed,
+        }
+        .error_response()
+    })
 }
 
-/// JSON 404 for every unknown path.
-pub async fn not_found() -> HttpResponse {
+/// JSON 404 for every unknown path; a path that only differs from a route by its trailing
+/// slash says so.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    let path = req.path();
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.len() < path.len() && !trimmed.is_empty() && req.resource_map().has_resource(trimmed)
+    {
+        return ApiError::TrailingSlash(trimmed.to_owned()).error_response();
+    }
     ApiError::NoRoute.error_response()
 }
 

@@ -1,90 +1,138 @@
-//! Operations endpoints: `/health`, `/metrics` (Prometheus text), and the request counters
-//! behind them.
+//! Operations endpoints: `/health` (liveness), `/ready` (readiness), `/metrics` (Prometheus
+//! text), and the middleware that measures and logs every request.
 
 use super::AppState;
+use crate::telemetry;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
-use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
-/// Counters since start, by status class.
-#[derive(Default)]
-pub struct Metrics {
-    responses: [AtomicU64; 5],
-    duration_micros: AtomicU64,
-}
+/// How long `/ready` waits for its store write to become durable.
+const READY_TIMEOUT: Duration = Duration::from_secs(5);
 
-impl Metrics {
-    fn record(&self, status: u16, micros: u64) {
-        let class = usize::from(status / 100).saturating_sub(1).min(4);
-        if let Some(counter) = self.responses.get(class) {
-            counter.fetch_add(1, Ordering::Relaxed);
-        }
-        self.duration_micros.fetch_add(micros, Ordering::Relaxed);
-    }
-}
-
-/// Counts every response by status class and writes the access line: method, path without
-/// query (tokens never travel in paths, but query strings may carry anything), status and
-/// duration. Nothing else of the request is logged.
+/// Measures every response (route template, method, status class, latency) and writes the
+/// access line: method, path without query (tokens never travel in paths, but query strings
+/// may carry anything), status, duration and request id. Nothing else of the request is
+/// logged.
 pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
-    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let request_id = request_id(req.headers().get(X_REQUEST_ID));
+    let method = method_label(req.method());
     let access_line = log::log_enabled!(target: "dynreg::access", log::Level::Info)
         .then(|| format!("{} {}", req.method(), req.path()));
-    let response = next.call(req).await?;
+    let mut response = next.call(req).await?;
+    response
+        .headers_mut()
+        .insert(X_REQUEST_ID, request_id.clone());
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
-    if let Some(state) = state {
-        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-        state.metrics.record(status, micros);
-    }
+    // The template, not the path: its values are bounded by the routes.
+    let route = response.request().match_pattern();
+    telemetry::global().observe_request(
+        route.as_deref().unwrap_or("unmatched"),
+        method,
+        status,
+        elapsed,
+    );
     if let Some(line) = access_line {
-        log::info!(target: "dynreg::access", "{line} {status} {:.3}ms", elapsed.as_secs_f64() * 1e3);
+        let id = request_id.to_str().unwrap_or_default();
+        log::info!(target: "dynreg::access", "{line} {status} {:.3}ms request_id={id}", elapsed.as_secs_f64() * 1e3);
     }
     Ok(response)
 }
 
+/// Methods as a metric label: the standard ones by name, any other as `other`, so a client
+/// cannot add series by inventing methods.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        _ => "other",
+    }
+}
+
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const MAX_REQUEST_ID_LEN: usize = 64;
+
+/// The caller's `X-Request-Id` when it is short and made of `[A-Za-z0-9._:-]` (safe to echo
+/// and to log), else a fresh random one.
+fn request_id(incoming: Option<&HeaderValue>) -> HeaderValue {
+    let well_formed = |value: &&HeaderValue| {
+        let bytes = value.as_bytes();
+        (1..=MAX_REQUEST_ID_LEN).contains(&bytes.len())
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(b))
+    };
+    match incoming.filter(well_formed) {
+        Some(value) => value.clone(),
+        None => {
+            let generated = uuid::Uuid::new_v4().simple().to_string();
+            HeaderValue::from_str(&generated).unwrap_or(HeaderValue::from_static("-"))
+        }
+    }
+}
+
+/// Liveness: the process answers HTTP.
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let m = &state.metrics;
-    let mut text = String::new();
-    let _ = writeln!(
-        text,
-        "# HELP dynreg_http_responses_total HTTP responses by status class."
-    );
-    let _ = writeln!(text, "# TYPE dynreg_http_responses_total counter");
-    for (index, counter) in m.responses.iter().enumerate() {
-        let _ = writeln!(
-            text,
-            "dynreg_http_responses_total{{class=\"{}xx\"}} {}",
-            index + 1,
-            counter.load(Ordering::Relaxed)
-        );
+/// Readiness: not shutting down, and a write to the store becomes durable through the
+/// group-commit flusher within [`READY_TIMEOUT`] (so the disk is writable and the flusher
+/// thread alive). 503 with the failed check otherwise.
+pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    if state.draining.load(Ordering::Relaxed) {
+        return not_ready("draining", "the server is shutting down".into());
     }
-    let _ = writeln!(
-        text,
-        "# HELP dynreg_http_response_seconds_sum Time spent answering."
-    );
-    let _ = writeln!(text, "# TYPE dynreg_http_response_seconds_sum counter");
-    let _ = writeln!(
-        text,
-        "dynreg_http_response_seconds_sum {}",
-        m.duration_micros.load(Ordering::Relaxed) as f64 / 1e6
-    );
-    let _ = writeln!(text, "# HELP dynreg_realms Realms on this server.");
-    let _ = writeln!(text, "# TYPE dynreg_realms gauge");
-    let _ = writeln!(text, "dynreg_realms {}", state.registry.names().len());
+    match actix_rt::time::timeout(READY_TIMEOUT, state.store.probe_writable()).await {
+        Ok(Ok(())) => HttpResponse::Ok().json(serde_json::json!({
+            "status": "ready",
+            "checks": {"store_writable": "ok", "flusher": "ok", "draining": false},
+        })),
+        Ok(Err(e)) => not_ready("store", e.to_string()),
+        Err(_) => not_ready(
+            "flusher",
+            format!("the store did not flush within {READY_TIMEOUT:?}"),
+        ),
+    }
+}
+
+fn not_ready(check: &str, why: String) -> HttpResponse {
+    log::warn!("not ready: {check}: {why}");
+    HttpResponse::ServiceUnavailable().json(serde_json::json!({
+        "status": "not_ready",
+        "failed_check": check,
+        "reason": why,
+    }))
+}
+
+/// The OpenAPI 3.1 description of every route, checked in beside the routes; a test holds
+/// the two in step.
+pub const OPENAPI_DOCUMENT: &str = include_str!("openapi.json");
+
+pub async fn openapi() -> HttpResponse {
     HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(text)
+        .content_type("application/json")
+        .body(OPENAPI_DOCUMENT)
+}
+
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let (realms, active) = state.registry.realm_counts();
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(telemetry::global().render(realms, active))
 }

@@ -15,7 +15,10 @@ pub enum RealmError {
     /// No token was sent and open registration is off.
     #[error("registration requires an access token in this realm")]
     RegistrationNotOpen,
-    /// RFC 7592 §2: missing, wrong, rotated or unknown registration access token, or unknown client.
+    /// RFC 7592 §2: a management request came without `Authorization: Bearer`.
+    #[error("this request needs the client's registration access token in Authorization: Bearer <token>")]
+    MissingRegistrationToken,
+    /// RFC 7592 §2: wrong, rotated or unknown registration access token, or unknown client.
     #[error("the registration access token is not valid for this client")]
     InvalidRegistrationToken,
     /// The request is malformed (missing `client_id`, bad admin document, …).
@@ -47,6 +50,26 @@ pub enum RealmError {
     /// The operating system could not give us randomness.
     #[error("random generator failed: {0}")]
     Random(#[from] openssl::error::ErrorStack),
+}
+
+impl RealmError {
+    /// The OAuth error code (RFC 6749 §5.2, RFC 6750 §3.1, RFC 7591 §3.2.2) this failure is
+    /// reported with.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Registration(e) => e.code(),
+            Self::InvalidAccessToken
+            | Self::InvalidRegistrationToken
+            | Self::MissingRegistrationToken => "invalid_token",
+            Self::RegistrationNotOpen => "access_denied",
+            Self::InvalidRequest(_) | Self::AlreadyExists(_) => "invalid_request",
+            Self::NotFound(_) => "not_found",
+            Self::Unavailable | Self::Fenced => "temporarily_unavailable",
+            Self::Moved => "misdirected_request",
+            Self::Token(e) => e.code(),
+            Self::Store(_) | Self::Keys(_) | Self::Random(_) => "server_error",
+        }
+    }
 }
 
 impl From<StatementError> for RealmError {

@@ -22,6 +22,7 @@ use crate::software_statement::{
     VerifiedStatement,
 };
 use crate::store::RealmTree;
+use crate::telemetry;
 use crate::time::now_unix;
 use actix::Addr;
 use serde_json::{Map, Value};
@@ -137,13 +138,36 @@ impl RealmHandle {
         self.snapshot().keys.jwks(now_unix())
     }
 
-    /// RFC 7591 §3: registers a client from a request body.
+    /// RFC 7591 §3: registers a client from a request body, and counts the attempt by mode
+    /// and outcome.
     pub async fn register(
         &self,
         bearer: Option<Secret>,
         body: &[u8],
     ) -> Result<Registered, RealmError> {
-        let mut request = parse_request(body)?;
+        let request = parse_request(body);
+        let has_statement = request
+            .as_ref()
+            .is_ok_and(|request| request.contains_key("software_statement"));
+        let mode = match (has_statement, bearer.is_some()) {
+            (true, _) => "software_statement",
+            (false, true) => "access_token",
+            (false, false) => "open",
+        };
+        let result = match request {
+            Ok(request) => self.register_request(bearer, request).await,
+            Err(e) => Err(e.into()),
+        };
+        let outcome = result.as_ref().map_or_else(RealmError::code, |_| "ok");
+        telemetry::global().observe_registration(mode, outcome);
+        result
+    }
+
+    async fn register_request(
+        &self,
+        bearer: Option<Secret>,
+        mut request: Map<String, Value>,
+    ) -> Result<Registered, RealmError> {
         let state = self.snapshot();
         let settings = &state.settings;
         let grant = authorize_registration(bearer.as_ref(), &state, self.issuer(), now_unix())?;
@@ -257,7 +281,7 @@ impl RealmHandle {
         client_id: &str,
         presented: Option<Secret>,
     ) -> Result<(), RealmError> {
-        let presented = presented.ok_or(RealmError::InvalidRegistrationToken)?;
+        let presented = presented.ok_or(RealmError::MissingRegistrationToken)?;
         self.write(DeleteClient {
             client_id: client_id.to_owned(),
             presented: Some(presented.hash()),
@@ -347,8 +371,9 @@ impl RealmHandle {
         opened.verify(fetched.as_deref(), now_unix(), required)
     }
 
-    /// The client behind a registration access token, or `InvalidRegistrationToken` for
-    /// every failure alike (missing token, unknown client, wrong or rotated token).
+    /// The client behind a registration access token: `MissingRegistrationToken` without one,
+    /// else `InvalidRegistrationToken` for every failure alike (unknown client, wrong or
+    /// rotated token), so the answer never tells whether a client exists.
     /// Also answers the presented token's hash, which an update hands to the actor's re-check.
     fn authenticate(
         &self,
@@ -358,7 +383,7 @@ impl RealmHandle {
         // Hash before looking up, so an unknown client costs the same as a wrong token.
         let presented = presented
             .map(Secret::hash)
-            .ok_or(RealmError::InvalidRegistrationToken)?;
+            .ok_or(RealmError::MissingRegistrationToken)?;
         match self.load_client(client_id)? {
             Some(record) if record.accepts_registration_token(&presented) => {
                 Ok((record, presented))

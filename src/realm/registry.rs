@@ -111,6 +111,14 @@ impl RealmRegistry {
         Ok(handle)
     }
 
+    /// How many realms exist, and how many of them have started (for metrics).
+    pub fn realm_counts(&self) -> (usize, usize) {
+        self.read_map(|realms| {
+            let active = realms.values().filter(|handle| handle.is_some()).count();
+            (realms.len(), active)
+        })
+    }
+
     /// Names of all realms, sorted.
     pub fn names(&self) -> Vec<String> {
         let mut names = self.read_map(|realms| {

@@ -14,6 +14,7 @@ use crate::jose::{
 use crate::jwks_fetch::CachePolicy;
 use crate::registration::types::{AuthMethod, ClientKeys};
 use crate::secret::Secret;
+use crate::telemetry;
 use crate::time::now_unix;
 use serde_json::{json, Value};
 
@@ -127,6 +128,7 @@ impl RealmHandle {
             jti: uuid::Uuid::new_v4().to_string(),
         };
         let access_token = issue_access_token(&state.keys, &claims)?;
+        telemetry::global().observe_token_issued();
         Ok(IssuedToken {
             access_token,
             expires_in: lifetime,

@@ -27,7 +27,22 @@ pub fn parse_request(body: &[u8]) -> Result<Map<String, Value>, RegistrationErro
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(error::invalid("the request body must be a JSON object")),
         Err(e) => Err(error::invalid(format!(
-            "the request body is not valid JSON: {e}"
+            "the request body is not valid JSON: {e}{}",
+            form_encoded_hint(body)
         ))),
+    }
+}
+
+/// A hint for the common mistake of sending `key=value&…` (curl `-d` with `-H` forgotten
+/// sends JSON fine; an HTML form or `--data-urlencode` does not).
+fn form_encoded_hint(body: &[u8]) -> &'static str {
+    let first_field = body.split(|&b| b == b'&').next().unwrap_or_default();
+    let looks_form_encoded = first_field.first().is_some_and(u8::is_ascii_alphabetic)
+        && first_field.contains(&b'=')
+        && !first_field.iter().any(u8::is_ascii_whitespace);
+    if looks_form_encoded {
+        "; the body looks form-encoded: send a JSON object with Content-Type: application/json"
+    } else {
+        ""
     }
 }

@@ -5,8 +5,10 @@
 //! before it asked) is always covered by the flush that answers it.
 
 use super::StoreError;
+use crate::telemetry;
 use std::sync::mpsc;
 use std::sync::Mutex;
+use std::time::Instant;
 use tokio::sync::oneshot;
 
 type Waiter = oneshot::Sender<Result<(), String>>;
@@ -47,7 +49,9 @@ fn flush_loop(db: &sled::Db, requests: &mpsc::Receiver<Waiter>) {
     while let Ok(first) = requests.recv() {
         let mut batch = vec![first];
         batch.extend(requests.try_iter());
+        let started = Instant::now();
         let outcome = db.flush().map(|_| ()).map_err(|e| e.to_string());
+        telemetry::global().observe_flush(batch.len(), started.elapsed());
         for waiter in batch {
             // A waiter whose request was cancelled has dropped its receiver; nothing to tell.
             let _ = waiter.send(outcome.clone());

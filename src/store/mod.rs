@@ -14,6 +14,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 const REALM_TREE_PREFIX: &str = "realm/";
+/// In the default tree, apart from every realm's.
+const READY_PROBE_KEY: &[u8] = b"dynreg/ready-probe";
 /// Tree of realm tombstones: realm name → why it is gone (SPEC §4).
 const TOMBSTONE_TREE: &str = "tombstones";
 
@@ -102,6 +104,14 @@ impl Store {
     /// one sled flush (group commit), so durability costs one disk sync per batch of writes.
     pub async fn flush(&self) -> Result<(), StoreError> {
         self.commits.wait_durable().await
+    }
+
+    /// Readiness probe: writes a marker and waits until the group commit has made it
+    /// durable, which proves the database accepts writes and the flusher thread runs.
+    pub async fn probe_writable(&self) -> Result<(), StoreError> {
+        self.db
+            .insert(READY_PROBE_KEY, &crate::time::now_unix().to_be_bytes())?;
+        self.flush().await
     }
 
     /// Blocking flush for shutdown, when no runtime work is left to batch with.

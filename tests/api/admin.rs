@@ -648,6 +648,41 @@ async fn client_pages_walk_every_client_exactly_once() {
 }
 
 #[actix_web::test]
+async fn a_guessed_or_mangled_page_cursor_is_invalid_request_not_page_one() {
+    let app = spawn_app().await;
+    app.register_seed_client("alpha").await;
+    app.register_seed_client("alpha").await;
+    let first = app
+        .admin(Method::GET, "/admin/realms/alpha/clients?page_size=1", None)
+        .await;
+    let next = first.body["next"]
+        .as_str()
+        .expect("a next cursor")
+        .to_owned();
+    let client_id = text(&first.body["clients"][0], "client_id").to_owned();
+    for bad in [client_id.as_str(), "2", "not%20a%20cursor!", &next[1..], ""] {
+        let response = app
+            .admin(
+                Method::GET,
+                &format!("/admin/realms/alpha/clients?page_size=1&after={bad}"),
+                None,
+            )
+            .await;
+        response.assert_error(400, "invalid_request", &format!("after={bad:?}"));
+        assert!(response.error_description().contains("next"));
+    }
+    let second = app
+        .admin(
+            Method::GET,
+            &format!("/admin/realms/alpha/clients?page_size=1&after={next}"),
+            None,
+        )
+        .await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    assert_ne!(second.body["clients"][0]["client_id"], client_id.as_str());
+}
+
+#[actix_web::test]
 async fn listing_clients_shows_secrets_only_when_asked() {
     let app = spawn_app().await;
     let client = app.register_seed_client("alpha").await;

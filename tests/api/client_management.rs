@@ -426,8 +426,11 @@ async fn management_failures_are_invalid_token_and_never_404() {
                 .await;
             response.assert_error(401, "invalid_token", &message);
             let challenge = response.header("www-authenticate").unwrap_or_default();
+            // RFC 6750 §3.1: a request without a token gets the bare scheme.
+            let expected_error = token.is_some();
             assert!(
-                challenge.starts_with("Bearer") && challenge.contains("error=\"invalid_token\""),
+                challenge.starts_with("Bearer")
+                    && challenge.contains("error=\"invalid_token\"") == expected_error,
                 "{message}: {challenge:?}"
             );
         }

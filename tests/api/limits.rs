@@ -360,32 +360,6 @@ async fn health_answers_200() {
 }
 
 #[actix_web::test]
-async fn metrics_are_prometheus_text_counting_responses_by_class() {
-    let app = spawn_app().await;
-    app.register_seed_client("alpha").await;
-    app.request(Method::GET, "/nope", None, None).await;
-
-    let response = app.request(Method::GET, "/metrics", None, None).await;
-
-    assert_eq!(response.status, 200, "{:?}", response.raw);
-    let content_type = response.header("content-type").unwrap_or_default();
-    assert!(content_type.starts_with("text/plain"), "{content_type}");
-    let text = String::from_utf8(response.raw.clone()).expect("UTF-8");
-    assert!(text.contains("dynreg_http_responses_total"), "{text}");
-    let count = |class: &str| -> u64 {
-        let prefix = format!("dynreg_http_responses_total{{class=\"{class}\"}} ");
-        text.lines()
-            .find_map(|line| line.strip_prefix(prefix.as_str()))
-            .unwrap_or_else(|| panic!("no {class} line in {text}"))
-            .parse()
-            .expect("a count")
-    };
-    assert!(count("2xx") >= 1, "{text}");
-    assert!(count("4xx") >= 1, "{text}");
-    assert_eq!(count("5xx"), 0, "{text}");
-}
-
-#[actix_web::test]
 async fn a_malformed_realm_name_in_a_realm_url_is_invalid_request() {
     let app = spawn_app().await;
     for path in [

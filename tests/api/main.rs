@@ -3,10 +3,13 @@
 mod access_tokens;
 mod admin;
 mod client_management;
+mod console;
 mod helpers;
 mod limits;
 mod metadata;
 mod open_registration;
+mod openapi;
+mod operator_errors;
 mod realm_move;
 mod software_statement;
 mod statement_helpers;

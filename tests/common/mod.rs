@@ -67,6 +67,11 @@ impl Server {
     /// Starts the binary on a free port over `home` and waits until `/health` answers.
     /// `run` numbers the starts of one home, so each keeps its own log.
     pub async fn start(home: &Home, run: usize) -> Self {
+        Self::start_with_args(home, run, &[]).await
+    }
+
+    /// [`Server::start`] with extra command-line arguments.
+    pub async fn start_with_args(home: &Home, run: usize, extra: &[&str]) -> Self {
         let port = free_port();
         let log = home.log_file(run);
         let child = Command::new(env!("CARGO_BIN_EXE_dynreg"))
@@ -78,6 +83,7 @@ impl Server {
             .arg(repo_realms_dir())
             .arg("--admin-token-file")
             .arg(home.token_file())
+            .args(extra)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
