@@ -4,7 +4,7 @@ use awc::http::{Method, StatusCode};
 use serde::Deserialize;
 use std::time::Duration;
 
-/// A realm export is read whole: 10,000 clients take about 15 MB.
+/// A realm export is read whole: 10,000 clients take about 20 MB.
 const MAX_EXPORT_BYTES: usize = 256 * 1024 * 1024;
 
 /// The fields of an export or import answer the move verifies.

@@ -19,7 +19,7 @@ use serde_json::{json, Map, Value};
 
 const DEFAULT_PAGE_SIZE: usize = 100;
 const MAX_PAGE_SIZE: usize = 1000;
-/// A realm import carries every client of the realm: 10,000 clients take about 15 MB.
+/// A realm import carries every client of the realm: 10,000 clients take about 20 MB.
 const MAX_IMPORT_BYTES: usize = 256 * 1024 * 1024;
 /// How long a realm moved away answers 421 before its data is deleted, unless the request
 /// says otherwise (`grace_seconds`).
