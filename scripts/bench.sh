@@ -24,6 +24,10 @@
 #                               connections: the load tool maps connection i to realm i mod N,
 #                               so fewer connections than realms would leave realms idle.
 #                               Target: one realm ≥ 0.8× of 100 realms.
+#   register_fsync_on/_off      registration (CONNECTIONS) on the durable server vs a second
+#                               server started with the hidden `--bench-skip-fsync` (sled flush
+#                               only: survives kill -9, not a power cut), same run, same core;
+#                               prints what the fsyncs after each group-commit flush cost.
 #   read_wrk, fixed_body        the "trivial handler" ceiling: wrk (one thread, CONNECTIONS)
 #                               on dynreg's read URL of one client (Bearer RAT) and on
 #                               examples/fixed_body.rs serving a fixed body of the same size
@@ -32,7 +36,7 @@
 #
 # Knobs: DURATION (10), WARMUP (3), RUNS (3), CONNECTIONS (32), P99_CONNECTIONS (64),
 #        REALM_CONNECTIONS (100), WORKERS (1), SERVER_CPU (0), LOAD_CPU (1), SERVER_LOG (warn),
-#        SCENARIOS (all: "basic c64 realms ceiling", any subset), CARGO_TARGET_DIR.
+#        SCENARIOS (all: "basic c64 realms fsync ceiling", any subset), CARGO_TARGET_DIR.
 #
 # WORKERS=1: on one pinned core a second HTTP event loop adds no capacity; measured 1 vs 2
 # (3 alternating pairs, 4 s registration runs, busy machine): 4373/3842/4152 vs
@@ -48,7 +52,7 @@ source scripts/lib/bench-common.sh
 
 P99_CONNECTIONS=${P99_CONNECTIONS:-64}
 REALM_CONNECTIONS=${REALM_CONNECTIONS:-100}
-SCENARIOS=${SCENARIOS:-basic c64 realms ceiling}
+SCENARIOS=${SCENARIOS:-basic c64 realms fsync ceiling}
 want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 
 want ceiling && need_wrk
@@ -91,6 +95,28 @@ if want realms; then
     figure "${op}_realms_100" "$spread" req/s
     ratio "${op}_one_realm_vs_100" "$one" "$spread" 0.8
   done
+fi
+
+if want fsync; then
+  measure_load register_fsync_on register "${alpha[@]}" -c "$CONNECTIONS" --mix register=1
+  durable=$MEDIAN_RPS
+  durable_per_cpu=$MEDIAN_PER_CPU
+  figure register_fsync_on "$durable" req/s
+  figure register_fsync_on_p99 "$MEDIAN_P99" ms 2
+  saved=("$DYNREG_PID" "$DYNREG_URL")
+  start_dynreg "$BENCH_TMP/data-no-fsync" --bench-skip-fsync
+  MEASURE_PID=$DYNREG_PID
+  measure_load register_fsync_off register --base-url "$DYNREG_URL" --realm alpha \
+    -c "$CONNECTIONS" --mix register=1
+  figure register_fsync_off "$MEDIAN_RPS" req/s
+  figure register_fsync_off_p99 "$MEDIAN_P99" ms 2
+  figure register_fsync_on_vs_off "$(python3 -c "print($durable / $MEDIAN_RPS)")" × 2
+  figure register_fsync_on_vs_off_per_cpu \
+    "$(python3 -c "print($durable_per_cpu / $MEDIAN_PER_CPU)")" × 2
+  stop_pid "$DYNREG_PID"
+  DYNREG_PID=${saved[0]}
+  DYNREG_URL=${saved[1]}
+  MEASURE_PID=$DYNREG_PID
 fi
 
 if want ceiling; then

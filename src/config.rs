@@ -3,6 +3,10 @@
 use crate::logging::LogFormat;
 use clap::Args;
 use std::path::PathBuf;
+use std::time::Duration;
+
+/// `--request-timeout` when nothing else is said.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// dynreg: multi-realm OAuth 2.0 / OpenID Connect Dynamic Client Registration server.
 #[derive(Debug, Clone, Args)]
@@ -41,6 +45,33 @@ pub struct Settings {
     #[arg(long, env = "DYNREG_CACHE_MB", default_value_t = 256)]
     pub cache_mb: u64,
 
+    /// Seconds a request's head may take to arrive, and its body after the head; a late
+    /// request gets 408 and its connection is closed.
+    #[arg(long, env = "DYNREG_REQUEST_TIMEOUT", default_value_t = DEFAULT_REQUEST_TIMEOUT.as_secs())]
+    pub request_timeout: u64,
+
+    /// Open connections served at once, over all workers; more wait in the listen backlog.
+    /// Capped below the open-file limit.
+    #[arg(long, env = "DYNREG_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+
+    /// Connections the kernel queues while every connection slot is taken.
+    #[arg(long, env = "DYNREG_BACKLOG", default_value_t = 1024)]
+    pub backlog: u32,
+
+    /// Seconds an idle keep-alive connection stays open.
+    #[arg(long, env = "DYNREG_KEEP_ALIVE", default_value_t = 5)]
+    pub keep_alive: u64,
+
+    /// Benchmarks only: skip the fsyncs after each flush, so a 2xx survives `kill -9` but not
+    /// a power cut. Lets `scripts/bench.sh` show what they cost.
+    #[arg(long, env = "DYNREG_BENCH_SKIP_FSYNC", hide = true)]
+    pub bench_skip_fsync: bool,
+
+    /// Tests only (fault injection): while this file exists, every flush fails.
+    #[arg(long, env = "DYNREG_FAULT_FAIL_FLUSH_WHILE", hide = true)]
+    pub fault_fail_flush_while: Option<PathBuf>,
+
     /// Log lines as text or as one JSON object per line.
     #[arg(long, env = "DYNREG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -58,6 +89,12 @@ impl Settings {
             allow_insecure_fetch: false,
             workers: Some(2),
             cache_mb: 64,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT.as_secs(),
+            max_connections: 10_000,
+            backlog: 1024,
+            keep_alive: 5,
+            bench_skip_fsync: false,
+            fault_fail_flush_while: None,
             log_format: LogFormat::Text,
         }
     }

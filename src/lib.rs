@@ -18,6 +18,7 @@ pub mod http;
 pub mod jose;
 pub mod jwks_fetch;
 pub mod load;
+pub mod log_value;
 pub mod logging;
 pub mod realm;
 pub mod registration;

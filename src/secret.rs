@@ -9,8 +9,11 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A secret value (token, client secret) whose `Debug` output never shows the value.
-#[derive(Clone, PartialEq, Eq)]
+/// A secret value (token, client secret, private key, client assertion) whose `Debug` output
+/// never shows the value. Serialized as the plain string, for the store and the one response
+/// that must carry it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {

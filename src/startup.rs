@@ -5,7 +5,7 @@ use crate::http::{self, ops, AppState};
 use crate::jwks_fetch::JwksFetcher;
 use crate::realm::RealmRegistry;
 use crate::secret::{Secret, SecretHash};
-use crate::store::Store;
+use crate::store::{Durability, Store};
 use actix::Arbiter;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -15,6 +15,10 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// File descriptors kept free of HTTP connections: sled's files, `jwks_uri` fetches, logs.
+const RESERVED_FDS: u64 = 256;
 
 /// A built server, bound and ready to run.
 pub struct Application {
@@ -38,9 +42,20 @@ impl Application {
             .map(checked_public_url)
             .transpose()?;
         let admin_token = load_or_create_admin_token(&settings.admin_token_path())?;
-        let store = Store::open(&settings.data_dir.join("sled"), settings.cache_mb << 20)
-            .map_err(|e| open_store_error(&settings.data_dir, &e))?;
-        let listener = TcpListener::bind(&settings.listen)
+        let durability = Durability {
+            skip_fsync: settings.bench_skip_fsync,
+            fail_while_exists: settings.fault_fail_flush_while.clone(),
+        };
+        if durability.skip_fsync {
+            log::warn!("fsync after flushes is off: a 2xx does not survive a power cut");
+        }
+        let store = Store::open_with(
+            &settings.data_dir.join("sled"),
+            settings.cache_mb << 20,
+            durability,
+        )
+        .map_err(|e| open_store_error(&settings.data_dir, &e))?;
+        let listener = bind(&settings.listen, settings.backlog)
             .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
         let address = listener
             .local_addr()
@@ -59,14 +74,18 @@ impl Application {
         );
         registry.import_dir(&settings.realms_dir).await?;
 
+        let request_timeout = Duration::from_secs(settings.request_timeout.max(1));
         let state = web::Data::new(AppState {
             registry,
             public_url,
             admin_token,
             store: store.clone(),
             draining: AtomicBool::new(false),
+            request_timeout,
         });
         mark_draining_on_shutdown_signal(state.clone());
+        let workers = settings.workers.unwrap_or(cores).max(1);
+        let max_connections = connection_budget(settings.max_connections);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -74,7 +93,11 @@ impl Application {
                 .configure(http::configure)
                 .default_service(web::to(http::not_found))
         })
-        .workers(settings.workers.unwrap_or(cores))
+        .workers(workers)
+        // actix counts connections per worker.
+        .max_connections(max_connections.div_ceil(workers).max(1))
+        .client_request_timeout(request_timeout)
+        .keep_alive(Duration::from_secs(settings.keep_alive))
         .shutdown_timeout(10)
         .listen(listener)
         .map_err(|e| format!("cannot start the HTTP server: {e}"))?
@@ -96,6 +119,48 @@ impl Application {
         self.server.await?;
         self.store.flush_now().map_err(std::io::Error::other)
     }
+}
+
+/// A listening socket with an explicit backlog (std's `TcpListener::bind` fixes it at 128):
+/// connections beyond `--max-connections` wait there, costing the server no descriptor.
+fn bind(address: &str, backlog: u32) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    use std::net::ToSocketAddrs;
+    let address = address.to_socket_addrs()?.next().ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address to listen on")
+    })?;
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&address.into())?;
+    socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
+    Ok(socket.into())
+}
+
+/// How many connections may be open at once: `wanted`, but never so many that the server
+/// runs out of file descriptors. Raises the soft open-file limit to the hard one first.
+fn connection_budget(wanted: usize) -> usize {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let mut limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        limit.current = limit.maximum;
+        if let Err(e) = setrlimit(Resource::Nofile, limit) {
+            log::warn!("cannot raise the open-file limit to its hard limit: {e}");
+        }
+    }
+    let Some(files) = getrlimit(Resource::Nofile).current else {
+        return wanted;
+    };
+    let fitting = usize::try_from(files.saturating_sub(RESERVED_FDS).max(1)).unwrap_or(usize::MAX);
+    if wanted > fitting {
+        log::warn!(
+            "--max-connections {wanted} lowered to {fitting}: the open-file limit is {files}"
+        );
+    }
+    wanted.min(fitting)
 }
 
 /// Readiness turns false as soon as SIGTERM or SIGINT arrives, while in-flight requests

@@ -1,5 +1,6 @@
 //! SPEC §6 and §1: a 2xx means the change is on disk and survives `kill -9`; SIGTERM stops the
-//! server cleanly (exit 0) without losing anything. Runs the real binary.
+//! server cleanly (exit 0) without losing anything; a write that cannot be made durable is
+//! never acknowledged. Runs the real binary.
 
 mod common;
 
@@ -7,10 +8,17 @@ use awc::http::Method;
 use common::{http_client, send, Home, Server};
 use serde_json::{json, Value};
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 const CLIENTS: usize = 50;
+/// Concurrent writers of each kind (registration, update, deletion, admin write).
+const WRITERS: usize = 3;
+/// Prepared clients each deletion writer works through.
+const DELETES_PER_WRITER: usize = 40;
+/// Acknowledged writes before the kill.
+const KILL_AFTER: usize = 60;
 
 fn register_url(server: &Server) -> String {
     format!("{}/am/oauth2/realms/root/realms/alpha/register", server.url)
@@ -55,41 +63,255 @@ async fn assert_all_readable(server: &Server, acknowledged: &[Value]) {
     }
 }
 
+/// A confidential `client_credentials` client as the admin defines it.
+fn static_client() -> Value {
+    json!({
+        "client_secret": "static secret",
+        "grant_types": ["client_credentials"],
+        "scopes": ["dynamic_client_registration"]
+    })
+}
+
+/// What the writers sent and what the server acknowledged before it was killed.
+#[derive(Default)]
+struct Ledger {
+    sent: usize,
+    acknowledged: usize,
+    /// 201 bodies of registrations.
+    registered: Vec<Value>,
+    /// Prepared client → the last `client_name` version an update of it was acknowledged with.
+    updated: HashMap<String, usize>,
+    /// Prepared clients whose deletion was acknowledged.
+    deleted: Vec<String>,
+    /// Static clients whose creation through the admin API was acknowledged.
+    static_clients: Vec<String>,
+    /// Answers that were neither the expected 2xx nor a dead server.
+    unexpected: Vec<String>,
+}
+
+impl Ledger {
+    fn ready_to_kill(&self) -> bool {
+        self.acknowledged >= KILL_AFTER
+            && !self.registered.is_empty()
+            && !self.updated.is_empty()
+            && !self.deleted.is_empty()
+            && !self.static_clients.is_empty()
+    }
+}
+
+type Shared = Rc<RefCell<Ledger>>;
+
+/// Sends one write and books it: `Some(body)` when it got `expected`, `None` when the server
+/// is gone (the writer stops).
+async fn book(
+    ledger: &Shared,
+    what: &str,
+    expected: u16,
+    request: impl std::future::Future<Output = Result<(u16, Value), String>>,
+) -> Option<Value> {
+    ledger.borrow_mut().sent += 1;
+    match request.await {
+        Ok((status, body)) if status == expected => {
+            ledger.borrow_mut().acknowledged += 1;
+            Some(body)
+        }
+        Ok((status, body)) => {
+            ledger
+                .borrow_mut()
+                .unexpected
+                .push(format!("{what}: {status} {body}"));
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+fn admin_client_url(server: &Server, client_id: &str) -> String {
+    format!("{}/admin/realms/alpha/clients/{client_id}", server.url)
+}
+
+/// Registers `count` clients; returns their 201 bodies.
+async fn prepare_clients(server: &Server, count: usize) -> Vec<Value> {
+    let client = http_client();
+    let mut bodies = Vec::with_capacity(count);
+    for n in 0..count {
+        let (status, body) = send(
+            &client,
+            Method::POST,
+            &register_url(server),
+            Some(&registration(n)),
+            None,
+        )
+        .await
+        .expect("the server answers");
+        assert_eq!(status, 201, "{body}");
+        bodies.push(body);
+    }
+    bodies
+}
+
 #[actix_web::test]
-async fn every_acknowledged_registration_survives_kill_9() {
+async fn every_acknowledged_write_survives_kill_9_while_writes_are_in_flight() {
     let home = Home::new();
     let server = Server::start(&home, 1).await;
-    let client = http_client();
-    let acknowledged: Rc<RefCell<Vec<Value>>> = Rc::default();
-
-    let tasks: Vec<_> = (0..CLIENTS)
-        .map(|n| {
-            let (client, url, acknowledged) =
-                (client.clone(), register_url(&server), acknowledged.clone());
-            actix_rt::spawn(async move {
-                let outcome = send(&client, Method::POST, &url, Some(&registration(n)), None).await;
-                if let Ok((status, body)) = &outcome {
-                    assert_eq!(*status, 201, "registration {n}: {body}");
-                    acknowledged.borrow_mut().push(body.clone());
+    let ledger: Shared = Rc::default();
+    let prepared = prepare_clients(&server, WRITERS * (1 + DELETES_PER_WRITER)).await;
+    let (to_update, to_delete) = prepared.split_at(WRITERS);
+    let mut tasks = Vec::new();
+    for writer in 0..WRITERS {
+        // Registrations (POST).
+        let (client, url, ledger_) = (http_client(), register_url(&server), ledger.clone());
+        tasks.push(actix_rt::spawn(async move {
+            for n in 0.. {
+                let body = registration(n);
+                let request = send(&client, Method::POST, &url, Some(&body), None);
+                let Some(body) = book(&ledger_, "register", 201, request).await else {
+                    break;
+                };
+                ledger_.borrow_mut().registered.push(body);
+            }
+        }));
+        // Updates (PUT) of one prepared client, each rotating its token.
+        let target = to_update[writer].clone();
+        let client_id = target["client_id"].as_str().expect("client_id").to_owned();
+        let (client, url, ledger_) = (
+            http_client(),
+            manage_url(&server, &client_id),
+            ledger.clone(),
+        );
+        tasks.push(actix_rt::spawn(async move {
+            let mut token = target["registration_access_token"]
+                .as_str()
+                .expect("token")
+                .to_owned();
+            for version in 1.. {
+                let body = json!({
+                    "client_name": format!("version {version}"),
+                    "redirect_uris": ["https://updated.example.com/callback"]
+                });
+                let request = send(&client, Method::PUT, &url, Some(&body), Some(&token));
+                let Some(body) = book(&ledger_, "update", 200, request).await else {
+                    break;
+                };
+                token = body["registration_access_token"]
+                    .as_str()
+                    .expect("new token")
+                    .to_owned();
+                ledger_
+                    .borrow_mut()
+                    .updated
+                    .insert(client_id.clone(), version);
+            }
+        }));
+        // Deletions (DELETE) of prepared clients.
+        let doomed: Vec<Value> =
+            to_delete[writer * DELETES_PER_WRITER..(writer + 1) * DELETES_PER_WRITER].to_vec();
+        let (client, server_url, ledger_) = (http_client(), server.url.clone(), ledger.clone());
+        tasks.push(actix_rt::spawn(async move {
+            for target in doomed {
+                let client_id = target["client_id"].as_str().expect("client_id").to_owned();
+                let url = format!(
+                    "{server_url}/am/oauth2/realms/root/realms/alpha/register?client_id={client_id}"
+                );
+                let token = target["registration_access_token"].as_str();
+                let request = send(&client, Method::DELETE, &url, None, token);
+                if book(&ledger_, "delete", 204, request).await.is_none() {
+                    break;
                 }
-            })
-        })
-        .collect();
-    // Kill while registrations are still in flight: once half are acknowledged.
+                ledger_.borrow_mut().deleted.push(client_id);
+            }
+        }));
+        // Admin writes: static clients (PUT /admin/realms/alpha/clients/ID).
+        let (client, server_url, ledger_) = (http_client(), server.url.clone(), ledger.clone());
+        tasks.push(actix_rt::spawn(async move {
+            for n in 0.. {
+                let client_id = format!("static-{writer}-{n}");
+                let url = format!("{server_url}/admin/realms/alpha/clients/{client_id}");
+                let document = static_client();
+                let request = send(
+                    &client,
+                    Method::PUT,
+                    &url,
+                    Some(&document),
+                    Some(common::ADMIN_TOKEN),
+                );
+                if book(&ledger_, "admin static client", 201, request)
+                    .await
+                    .is_none()
+                {
+                    break;
+                }
+                ledger_.borrow_mut().static_clients.push(client_id);
+            }
+        }));
+    }
     let started = Instant::now();
-    while acknowledged.borrow().len() < CLIENTS / 2 {
-        assert!(started.elapsed() < Duration::from_secs(30), "too slow");
+    while !ledger.borrow().ready_to_kill() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "too slow\n{}",
+            server.log()
+        );
         actix_rt::time::sleep(Duration::from_millis(1)).await;
     }
     server.kill();
     for task in tasks {
-        task.await.expect("no registration got an error status");
+        task.await.expect("writer task");
     }
 
-    let acknowledged = acknowledged.borrow().clone();
-    assert!(acknowledged.len() >= CLIENTS / 2);
+    // Every writer has stopped: the ledger is ours alone.
+    let ledger = Rc::try_unwrap(ledger)
+        .map_err(|_| "a writer still holds the ledger")
+        .expect("writers done")
+        .into_inner();
+    assert!(
+        ledger.unexpected.is_empty(),
+        "unexpected answers: {:?}",
+        ledger.unexpected
+    );
+    assert!(
+        ledger.acknowledged < ledger.sent,
+        "no write was in flight at the kill: {} sent, {} acknowledged",
+        ledger.sent,
+        ledger.acknowledged
+    );
     let restarted = Server::start(&home, 2).await;
-    assert_all_readable(&restarted, &acknowledged).await;
+    assert_all_readable(&restarted, &ledger.registered).await;
+    let client = http_client();
+    let admin_read = |client_id: &str| {
+        let (client, url) = (client.clone(), admin_client_url(&restarted, client_id));
+        async move { send(&client, Method::GET, &url, None, Some(common::ADMIN_TOKEN)).await }
+    };
+    for (client_id, version) in &ledger.updated {
+        let (status, body) = admin_read(client_id)
+            .await
+            .expect("the restarted server answers");
+        assert_eq!(status, 200, "{body}");
+        // The acknowledged version, or the one in flight at the kill.
+        let name = body["client_name"].as_str().unwrap_or_default().to_owned();
+        assert!(
+            name == format!("version {version}") || name == format!("version {}", version + 1),
+            "client {client_id}: acknowledged version {version}, found {name:?}"
+        );
+    }
+    for client_id in &ledger.deleted {
+        let (status, body) = admin_read(client_id)
+            .await
+            .expect("the restarted server answers");
+        assert_eq!(
+            status, 404,
+            "acknowledged deletion of {client_id} lost: {body}"
+        );
+    }
+    for client_id in &ledger.static_clients {
+        let (status, body) = admin_read(client_id)
+            .await
+            .expect("the restarted server answers");
+        assert_eq!(
+            status, 200,
+            "acknowledged static client {client_id} lost: {body}"
+        );
+    }
 }
 
 #[actix_web::test]
@@ -185,4 +407,109 @@ async fn settings_changed_by_the_admin_survive_a_restart_and_the_realm_file_is_n
     .await
     .expect("the restarted server answers");
     assert_eq!(status, 401, "{refused}");
+}
+
+#[actix_web::test]
+async fn a_write_that_cannot_be_made_durable_gets_503_never_2xx_until_a_restart() {
+    let home = Home::new();
+    let trigger = home.path("fail-flushes");
+    let trigger_arg = trigger.to_string_lossy().into_owned();
+    let server =
+        Server::start_with_args(&home, 1, &["--fault-fail-flush-while", &trigger_arg]).await;
+    let client = http_client();
+    let (status, kept) = send(
+        &client,
+        Method::POST,
+        &register_url(&server),
+        Some(&registration(0)),
+        None,
+    )
+    .await
+    .expect("the server answers");
+    assert_eq!(status, 201, "{kept}");
+    let client_id = kept["client_id"].as_str().expect("client_id").to_owned();
+    let token = kept["registration_access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+
+    std::fs::write(&trigger, b"").expect("create the fault trigger");
+    let writes = [
+        (
+            Method::POST,
+            register_url(&server),
+            Some(registration(1)),
+            None,
+        ),
+        (
+            Method::PUT,
+            manage_url(&server, &client_id),
+            Some(
+                json!({"client_name": "never acknowledged", "redirect_uris": ["https://c.example.com/cb"]}),
+            ),
+            Some(token.clone()),
+        ),
+        (
+            Method::PUT,
+            format!(
+                "{}/admin/realms/alpha/clients/static-during-fault",
+                server.url
+            ),
+            Some(static_client()),
+            Some(common::ADMIN_TOKEN.to_owned()),
+        ),
+        // The update above was made in memory, so the client's token has rotated: the admin
+        // deletes it.
+        (
+            Method::DELETE,
+            format!("{}/admin/realms/alpha/clients/{client_id}", server.url),
+            None,
+            Some(common::ADMIN_TOKEN.to_owned()),
+        ),
+    ];
+    for (method, url, body, bearer) in &writes {
+        let (status, answer) = send(
+            &client,
+            method.clone(),
+            url,
+            body.as_ref(),
+            bearer.as_deref(),
+        )
+        .await
+        .expect("the server answers");
+        assert_eq!(status, 503, "{method} {url}: {answer}");
+        assert_eq!(answer["error"], "temporarily_unavailable", "{answer}");
+    }
+    // A failed sync may have lost pages that a later sync would not report: writes stay
+    // refused after the fault is gone, until a restart recovers from what is on disk.
+    std::fs::remove_file(&trigger).expect("remove the fault trigger");
+    let (status, answer) = send(
+        &client,
+        Method::PUT,
+        &format!(
+            "{}/admin/realms/alpha/clients/static-after-fault",
+            server.url
+        ),
+        Some(&static_client()),
+        Some(common::ADMIN_TOKEN),
+    )
+    .await
+    .expect("the server answers");
+    assert_eq!(status, 503, "{answer}");
+    let log = server.log();
+    assert!(log.contains("could not be made durable"), "{log}");
+    server.kill();
+
+    let restarted =
+        Server::start_with_args(&home, 2, &["--fault-fail-flush-while", &trigger_arg]).await;
+    let (status, answer) = send(
+        &client,
+        Method::POST,
+        &register_url(&restarted),
+        Some(&registration(3)),
+        None,
+    )
+    .await
+    .expect("the restarted server answers");
+    assert_eq!(status, 201, "{answer}");
 }

@@ -1,6 +1,7 @@
 //! `ApiError`: the one place where errors become HTTP status codes, headers and
 //! `{"error", "error_description"}` bodies.
 
+use crate::log_value::Logged;
 use crate::realm::{RealmError, TokenError};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
@@ -25,6 +26,8 @@ pub enum ApiError {
     },
     #[error("the request body exceeds {0} bytes")]
     PayloadTooLarge(usize),
+    #[error("the request body did not arrive within {0} s")]
+    RequestTimeout(u64),
     #[error("{0}")]
     BadRequest(String),
     #[error("the admin API requires Authorization: Bearer <admin token>")]
@@ -41,6 +44,7 @@ impl ApiError {
             }
             Self::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "invalid_request"),
             Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request"),
+            Self::RequestTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "invalid_request"),
             Self::AdminUnauthorized => (StatusCode::UNAUTHORIZED, "invalid_token"),
         }
     }
@@ -51,6 +55,9 @@ impl ApiError {
             // Internal details go to the log, not to the client.
             Self::Realm(RealmError::Store(_) | RealmError::Random(_) | RealmError::Keys(_)) => {
                 "the server could not complete the request".to_owned()
+            }
+            Self::Realm(RealmError::NotDurable(_)) => {
+                "the change could not be stored durably; its outcome is unknown".to_owned()
             }
             other => other.to_string(),
         }
@@ -83,12 +90,16 @@ impl ResponseError for ApiError {
         let (status, code) = self.parts();
         let fenced = matches!(self, Self::Realm(RealmError::Fenced));
         if status.is_server_error() && !fenced {
-            log::error!("{code}: {self}");
+            log::error!("{code}: {}", Logged(&self.to_string()));
         }
         let mut response = HttpResponse::build(status);
         if fenced {
             // A move's fence lasts about a second: ask clients to try again right after.
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
+        if matches!(self, Self::RequestTimeout(_)) {
+            // The rest of a late body is never read: the connection cannot be reused.
+            response.force_close();
         }
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
         if let Some(challenge) = self.www_authenticate() {
@@ -113,7 +124,7 @@ fn realm_status(error: &RealmError) -> StatusCode {
         | R::Token(TokenError::InvalidClient(_)) => StatusCode::UNAUTHORIZED,
         R::Token(_) => StatusCode::BAD_REQUEST,
         R::NotFound(_) => StatusCode::NOT_FOUND,
-        R::Unavailable | R::Fenced => StatusCode::SERVICE_UNAVAILABLE,
+        R::Unavailable | R::NotDurable(_) | R::Fenced => StatusCode::SERVICE_UNAVAILABLE,
         R::Moved => StatusCode::MISDIRECTED_REQUEST,
         R::AlreadyExists(_) => StatusCode::CONFLICT,
         R::Store(_) | R::Random(_) | R::Keys(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -2,6 +2,7 @@
 
 use super::error::ApiError;
 use super::AppState;
+use crate::config::DEFAULT_REQUEST_TIMEOUT;
 use crate::realm::{RealmHandle, RealmName, ROOT_REALM};
 use crate::secret::Secret;
 use actix_web::http::header;
@@ -38,8 +39,10 @@ pub fn query_param(req: &HttpRequest, name: &str) -> Option<String> {
         .map(|(_, value)| value.into_owned())
 }
 
-/// The whole body, refused with 413 past [`MAX_BODY_BYTES`]. Always consumed, even when the
-/// handler fails early, so keep-alive connections stay usable.
+/// The whole body, refused with 413 past [`MAX_BODY_BYTES`] and with 408 when it does not
+/// arrive within the request timeout (actix's own timeout covers only the head). Always
+/// consumed, even when the handler fails early, so keep-alive connections stay usable; a
+/// body cut short leaves the rest unread, so actix closes that connection after the answer.
 pub async fn body(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes, ApiError> {
     body_limited(req, payload, MAX_BODY_BYTES).await
 }
@@ -59,12 +62,17 @@ pub async fn body_limited(
     if declared.is_some_and(|length| length > limit) {
         return Err(ApiError::PayloadTooLarge(limit));
     }
-    // The outer error is the limit; the inner one a failed read.
-    match payload.to_bytes_limited(limit).await {
-        Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(e)) => Err(ApiError::BadRequest(format!(
+    let timeout = req
+        .app_data::<web::Data<AppState>>()
+        .map_or(DEFAULT_REQUEST_TIMEOUT, |state| state.request_timeout);
+    let read = actix_rt::time::timeout(timeout, payload.to_bytes_limited(limit));
+    // The outer error is the deadline, the middle one the size limit, the inner one a read.
+    match read.await {
+        Ok(Ok(Ok(bytes))) => Ok(bytes),
+        Ok(Ok(Err(e))) => Err(ApiError::BadRequest(format!(
             "the request body could not be read: {e}"
         ))),
-        Err(_) => Err(ApiError::PayloadTooLarge(limit)),
+        Ok(Err(_)) => Err(ApiError::PayloadTooLarge(limit)),
+        Err(_) => Err(ApiError::RequestTimeout(timeout.as_secs())),
     }
 }

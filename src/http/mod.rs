@@ -31,6 +31,8 @@ pub struct AppState {
     pub store: Store,
     /// Set when a shutdown signal arrives: `/ready` answers 503 from then on.
     pub draining: AtomicBool,
+    /// How long a request body may take to arrive after the head.
+    pub request_timeout: std::time::Duration,
 }
 
 impl AppState {

@@ -2,6 +2,7 @@
 //! text), and the middleware that measures and logs every request.
 
 use super::AppState;
+use crate::log_value::Logged;
 use crate::telemetry;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -27,7 +28,7 @@ pub async fn observe(
     let request_id = request_id(req.headers().get(X_REQUEST_ID));
     let method = method_label(req.method());
     let access_line = log::log_enabled!(target: "dynreg::access", log::Level::Info)
-        .then(|| format!("{} {}", req.method(), req.path()));
+        .then(|| format!("{} {}", req.method(), Logged(req.path())));
     let mut response = next.call(req).await?;
     response
         .headers_mut()

@@ -84,10 +84,7 @@ pub async fn delete_client(
 /// What a create or update response adds to the profile.
 fn credentials(registered: &Registered, uri: Option<String>) -> ManagementCredentials {
     ManagementCredentials {
-        registration_access_token: registered
-            .registration_access_token
-            .as_ref()
-            .map(|token| token.expose().to_owned()),
+        registration_access_token: registered.registration_access_token.clone(),
         registration_client_uri: uri,
     }
 }

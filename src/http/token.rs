@@ -28,7 +28,7 @@ pub async fn issue_token(
     };
     let issued = realm.issue_token(request).await?;
     Ok(token_response().json(json!({
-        "access_token": issued.access_token,
+        "access_token": issued.access_token.expose(),
         "token_type": "Bearer",
         "expires_in": issued.expires_in,
         "scope": issued.scope,
@@ -131,7 +131,7 @@ fn credentials(
         }
         return Ok(ClientCredentials::Assertion {
             client_id: form_id,
-            assertion,
+            assertion: Secret::new(assertion),
         });
     }
     Ok(ClientCredentials::Unauthenticated { client_id: form_id })

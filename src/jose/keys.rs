@@ -4,6 +4,7 @@
 //! `RSA-OAEP-256`) and a P-256 key (`ECDH-ES`, `ECDH-ES+A*KW`).
 
 use super::JoseError;
+use crate::secret::Secret;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
@@ -23,7 +24,7 @@ const RSA_BITS: u32 = 2048;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredKey {
     pub kid: String,
-    pub private_pem: String,
+    pub private_pem: Secret,
     pub public_jwk: Value,
     /// For rotated signing keys: published and accepted until this Unix time.
     #[serde(default)]
@@ -104,14 +105,14 @@ impl RealmKeys {
             .ok_or_else(|| JoseError::Key("the realm has no signing key".into()))?;
         let signer = (
             active.kid.clone(),
-            EncodingKey::from_ec_pem(active.private_pem.as_bytes())
+            EncodingKey::from_ec_pem(active.private_pem.expose().as_bytes())
                 .map_err(|e| JoseError::Key(format!("signing key: {e}")))?,
         );
         let verifiers = stored
             .signing
             .iter()
             .map(|k| {
-                let public = PKey::private_key_from_pem(k.private_pem.as_bytes())
+                let public = PKey::private_key_from_pem(k.private_pem.expose().as_bytes())
                     .and_then(|p| p.public_key_to_pem())
                     .map_err(|e| JoseError::Key(format!("signing key {}: {e}", k.kid)))?;
                 Ok(VerifyingKey {
@@ -209,8 +210,9 @@ fn generate_p256_key(key_use: &str, alg: Option<&str>) -> Result<StoredKey, Jose
     let x = b64(&x.to_vec_padded(32)?);
     let y = b64(&y.to_vec_padded(32)?);
     let kid = thumbprint(&json!({"crv": "P-256", "kty": "EC", "x": x, "y": y}));
-    let private_pem =
-        String::from_utf8_lossy(&PKey::from_ec_key(ec)?.private_key_to_pem_pkcs8()?).into_owned();
+    let private_pem = Secret::new(String::from_utf8_lossy(
+        &PKey::from_ec_key(ec)?.private_key_to_pem_pkcs8()?,
+    ));
     let mut public_jwk = json!({
         "kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": kid, "use": key_use,
     });
@@ -230,8 +232,9 @@ fn generate_encryption_key() -> Result<StoredKey, JoseError> {
     let n = b64(&rsa.n().to_vec());
     let e = b64(&rsa.e().to_vec());
     let kid = thumbprint(&json!({"e": e, "kty": "RSA", "n": n}));
-    let private_pem =
-        String::from_utf8_lossy(&PKey::from_rsa(rsa)?.private_key_to_pem_pkcs8()?).into_owned();
+    let private_pem = Secret::new(String::from_utf8_lossy(
+        &PKey::from_rsa(rsa)?.private_key_to_pem_pkcs8()?,
+    ));
     Ok(StoredKey {
         public_jwk: json!({
             "kty": "RSA", "n": n, "e": e,

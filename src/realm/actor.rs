@@ -9,7 +9,7 @@
 use super::error::RealmError;
 use super::messages::*;
 use super::record::{
-    client_key, publisher_key, ClientOrigin, ClientRecord, CLIENT_PREFIX, KEYS_KEY,
+    client_key, document_ops, publisher_key, ClientOrigin, ClientRecord, CLIENT_PREFIX, KEYS_KEY,
     PUBLISHER_PREFIX, SETTINGS_KEY,
 };
 use super::settings::ProviderSettings;
@@ -235,15 +235,9 @@ impl Handler<ReplaceRealm> for RealmActor {
 impl RealmActor {
     /// The batch that swaps in new settings, publishers and static clients atomically.
     fn replacement_ops(&self, msg: &ReplaceRealm) -> Result<Vec<BatchOp>, RealmError> {
-        let mut ops = vec![BatchOp::put(SETTINGS_KEY, &msg.settings)?];
+        let mut ops = Vec::new();
         for key in self.tree.keys_with_prefix(PUBLISHER_PREFIX)? {
             ops.push(BatchOp::Remove { key });
-        }
-        for publisher in &msg.publishers {
-            ops.push(BatchOp::put(
-                publisher_key(publisher.agent_id()),
-                &publisher.to_document(true),
-            )?);
         }
         let existing = self
             .tree
@@ -255,9 +249,12 @@ impl RealmActor {
                 });
             }
         }
-        for record in &msg.static_clients {
-            ops.push(BatchOp::put(client_key(&record.profile.client_id), record)?);
-        }
+        // Puts after the removals: a publisher or static client that stays is rewritten.
+        ops.extend(document_ops(
+            &msg.settings,
+            &msg.publishers,
+            &msg.static_clients,
+        )?);
         Ok(ops)
     }
 

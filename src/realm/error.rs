@@ -28,7 +28,10 @@ pub enum RealmError {
     #[error("{0}")]
     NotFound(String),
     #[error("storage failed: {0}")]
-    Store(#[from] StoreError),
+    Store(StoreError),
+    /// The write was made but could not be made durable: its outcome is unknown.
+    #[error("storage is not accepting writes: {0}")]
+    NotDurable(StoreError),
     /// The realm's actor is gone (realm deleted while the request ran) or overloaded.
     #[error("the realm is unavailable")]
     Unavailable,
@@ -64,7 +67,7 @@ impl RealmError {
             Self::RegistrationNotOpen => "access_denied",
             Self::InvalidRequest(_) | Self::AlreadyExists(_) => "invalid_request",
             Self::NotFound(_) => "not_found",
-            Self::Unavailable | Self::Fenced => "temporarily_unavailable",
+            Self::Unavailable | Self::NotDurable(_) | Self::Fenced => "temporarily_unavailable",
             Self::Moved => "misdirected_request",
             Self::Token(e) => e.code(),
             Self::Store(_) | Self::Keys(_) | Self::Random(_) => "server_error",
@@ -75,6 +78,17 @@ impl RealmError {
 impl From<StatementError> for RealmError {
     fn from(error: StatementError) -> Self {
         Self::Registration(error.into())
+    }
+}
+
+impl From<StoreError> for RealmError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Flush(_) | StoreError::FlusherGone => Self::NotDurable(error),
+            // A request that was running when its realm was deleted.
+            StoreError::Dropped => Self::NotFound("the realm was deleted".into()),
+            other => Self::Store(other),
+        }
     }
 }
 

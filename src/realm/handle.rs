@@ -13,6 +13,7 @@ use super::settings::{ProviderSettings, RealmDocument, StaticClient};
 use super::state::{snapshot, RealmState, RealmStatus, SharedState, StatusCell};
 use super::RealmName;
 use crate::jwks_fetch::{CachePolicy, JwksFetcher};
+use crate::log_value::Logged;
 use crate::registration::{
     parse_request, validate, ClientMetadata, ClientProfile, RegistrationError, ResponseProfile,
 };
@@ -268,7 +269,11 @@ impl RealmHandle {
             replacement,
         })
         .await?;
-        log::info!("realm={} client_id={} updated", self.name, client_id);
+        log::info!(
+            "realm={} client_id={} updated",
+            self.name,
+            Logged(client_id)
+        );
         Ok(Registered {
             profile,
             registration_access_token: Some(token),
@@ -287,7 +292,11 @@ impl RealmHandle {
             presented: Some(presented.hash()),
         })
         .await?;
-        log::info!("realm={} client_id={} deleted", self.name, client_id);
+        log::info!(
+            "realm={} client_id={} deleted",
+            self.name,
+            Logged(client_id)
+        );
         Ok(())
     }
 
@@ -309,14 +318,19 @@ impl RealmHandle {
         match self.verify_software_statement(raw, state).await {
             Ok(statement) => {
                 log::info!(
-                    "realm={} software statement accepted agent_id={:?}",
+                    "realm={} software statement accepted agent_id={}",
                     self.name,
-                    statement.agent_id()
+                    Logged(statement.agent_id())
                 );
                 Ok(Some(statement))
             }
             Err(refusal) => {
-                log::info!("realm={} software statement refused: {refusal}", self.name);
+                // The reason may quote the statement (its unverified `iss`, a bad header).
+                log::info!(
+                    "realm={} software statement refused: {}",
+                    self.name,
+                    Logged(&refusal.to_string())
+                );
                 Err(refusal.into())
             }
         }
@@ -467,7 +481,11 @@ impl RealmHandle {
                 publisher: publisher.clone(),
             })
             .await?;
-        log::info!("realm={} software publisher {agent_id:?} saved", self.name);
+        log::info!(
+            "realm={} software publisher {} saved",
+            self.name,
+            Logged(agent_id)
+        );
         Ok((publisher, created))
     }
 
@@ -478,8 +496,9 @@ impl RealmHandle {
         })
         .await?;
         log::info!(
-            "realm={} software publisher {agent_id:?} deleted",
-            self.name
+            "realm={} software publisher {} deleted",
+            self.name,
+            Logged(agent_id)
         );
         Ok(())
     }
@@ -643,9 +662,9 @@ fn static_record(client: StaticClient) -> ClientRecord {
 }
 
 /// A fresh secret for a confidential client; public clients get none.
-fn new_client_secret(metadata: &ClientMetadata) -> Result<Option<String>, RealmError> {
+fn new_client_secret(metadata: &ClientMetadata) -> Result<Option<Secret>, RealmError> {
     if metadata.is_public() {
         return Ok(None);
     }
-    Ok(Some(Secret::generate()?.expose().to_owned()))
+    Ok(Some(Secret::generate()?))
 }

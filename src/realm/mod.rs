@@ -9,6 +9,8 @@ mod handle;
 mod messages;
 mod name;
 mod record;
+#[cfg(test)]
+mod redaction_tests;
 mod registry;
 mod settings;
 mod state;

@@ -1,8 +1,11 @@
 //! What the realm stores per client, and the keys it stores things under (settings, keys,
 //! clients, software publishers).
 
+use super::settings::ProviderSettings;
 use crate::registration::{ClientProfile, ResponseProfile};
 use crate::secret::SecretHash;
+use crate::software_statement::SoftwarePublisher;
+use crate::store::{BatchOp, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -22,6 +25,27 @@ pub(crate) fn client_key(client_id: &str) -> String {
 
 pub(crate) fn publisher_key(agent_id: &str) -> String {
     format!("{PUBLISHER_PREFIX}{agent_id}")
+}
+
+/// The writes that store a realm document's settings, publishers and static clients (a realm
+/// creation adds its keys; a replacement first removes the old publishers and static clients).
+pub(crate) fn document_ops(
+    settings: &ProviderSettings,
+    publishers: &[SoftwarePublisher],
+    static_clients: &[ClientRecord],
+) -> Result<Vec<BatchOp>, StoreError> {
+    let mut ops = Vec::with_capacity(1 + publishers.len() + static_clients.len());
+    ops.push(BatchOp::put(SETTINGS_KEY, settings)?);
+    for publisher in publishers {
+        ops.push(BatchOp::put(
+            publisher_key(publisher.agent_id()),
+            &publisher.to_document(true),
+        )?);
+    }
+    for record in static_clients {
+        ops.push(BatchOp::put(client_key(&record.profile.client_id), record)?);
+    }
+    Ok(ops)
 }
 
 /// How a client came to exist.

@@ -10,14 +10,15 @@ use super::error::RealmError;
 use super::export::{ExportSummary, RealmExport};
 use super::handle::RealmContext;
 use super::handle::{parse_document, RealmHandle};
-use super::record::{KEYS_KEY, PUBLISHER_PREFIX, SETTINGS_KEY};
+use super::record::{document_ops, KEYS_KEY, PUBLISHER_PREFIX, SETTINGS_KEY};
 use super::settings::{ProviderSettings, RealmDocument};
 use super::state::{RealmState, RealmStatus, StatusCell};
 use super::RealmName;
 use crate::jose::{RealmKeys, StoredKeys};
 use crate::jwks_fetch::JwksFetcher;
+use crate::log_value::Logged;
 use crate::software_statement::{DecryptionKeys, PublisherDocument, SoftwarePublisher};
-use crate::store::{RealmTree, Store};
+use crate::store::{BatchOp, RealmTree, Store};
 use actix::{Actor, ArbiterHandle};
 use std::collections::HashMap;
 use std::path::Path;
@@ -84,7 +85,10 @@ impl RealmRegistry {
         let handle = match self.read_map(|realms| realms.get(&name).cloned()) {
             None => return Ok(None),
             Some(Some(handle)) => handle,
-            Some(None) => self.activate(&name)?,
+            Some(None) => match self.activate(&name)? {
+                Some(handle) => handle,
+                None => return Ok(None),
+            },
         };
         if handle.status() == RealmStatus::Moved {
             return Err(RealmError::Moved);
@@ -98,17 +102,26 @@ impl RealmRegistry {
     }
 
     /// Starts a dormant realm; of two requests racing to start it, one does and both get it.
-    fn activate(&self, name: &RealmName) -> Result<RealmHandle, RealmError> {
+    /// A tree without keys is what a creation that crashed before its batch leaves behind: it
+    /// is dropped, and the realm does not exist.
+    fn activate(&self, name: &RealmName) -> Result<Option<RealmHandle>, RealmError> {
         let mut realms = self.realms.write().map_err(|_| RealmError::Unavailable)?;
         match realms.get(name) {
-            Some(Some(handle)) => return Ok(handle.clone()),
+            Some(Some(handle)) => return Ok(Some(handle.clone())),
             Some(None) => {}
-            None => return Err(RealmError::NotFound(format!("no realm {name}"))),
+            None => return Ok(None),
         }
-        let handle = self.start(name.clone(), None)?;
+        let tree = self.store.realm_tree(name.as_str())?;
+        if !tree.contains(KEYS_KEY)? {
+            log::warn!("realm={name} was never completely created; dropping its remains");
+            realms.remove(name);
+            self.store.drop_realm(name.as_str())?;
+            return Ok(None);
+        }
+        let handle = self.start(name.clone(), tree)?;
         realms.insert(name.clone(), Some(handle.clone()));
         log::debug!("realm={name} started");
-        Ok(handle)
+        Ok(Some(handle))
     }
 
     /// How many realms exist, and how many of them have started (for metrics).
@@ -145,27 +158,28 @@ impl RealmRegistry {
             None
         } else {
             parse_document(document)?;
-            Some(
-                tokio::task::spawn_blocking(StoredKeys::generate)
-                    .await
-                    .map_err(|_| RealmError::Unavailable)??,
-            )
+            Some(generate_keys().await?)
         };
         let _guard = self.changes.lock().await;
         if let Some(existing) = self.get(name.as_str())? {
             existing.replace(document).await?;
             return Ok(false);
         }
-        // The document was validated above; `replace` validates again and a failure there
-        // removes the new realm, so a bad document leaves no trace.
-        let handle = self.start(name.clone(), fresh_keys)?;
-        if let Ok(mut realms) = self.realms.write() {
-            realms.insert(name.clone(), Some(handle.clone()));
-        }
-        if let Err(error) = handle.replace(document).await {
-            self.forget(&name);
-            self.store.drop_realm(name.as_str())?;
+        let keys = match fresh_keys {
+            Some(keys) => keys,
+            // The realm was deleted (or found half-created) since the check above.
+            None => generate_keys().await?,
+        };
+        if let Err(error) = self.create(&name, &keys, document).await {
+            // A failed flush leaves the outcome unknown; either way the realm is not visible
+            // and must not come back half-made at the next start.
+            let _ = self.store.drop_realm(name.as_str());
             return Err(error);
+        }
+        let tree = self.store.realm_tree(name.as_str())?;
+        let handle = self.start(name.clone(), tree)?;
+        if let Ok(mut realms) = self.realms.write() {
+            realms.insert(name.clone(), Some(handle));
         }
         // Creating a realm through the admin API is the operator's explicit wish.
         if self.store.remove_tombstone(name.as_str())? {
@@ -173,6 +187,28 @@ impl RealmRegistry {
         }
         log::info!("realm={name} created");
         Ok(true)
+    }
+
+    /// Stores a new realm: keys, settings, publishers and static clients in one atomic batch,
+    /// durable before anyone can see the realm. A crash leaves all of it or none of it (a tree
+    /// without keys counts as no realm, see [`RealmRegistry::activate`]).
+    async fn create(
+        &self,
+        name: &RealmName,
+        keys: &StoredKeys,
+        document: &RealmDocument,
+    ) -> Result<(), RealmError> {
+        let parsed = parse_document(document)?;
+        let mut ops = vec![BatchOp::put(KEYS_KEY, keys)?];
+        ops.extend(document_ops(
+            &parsed.settings,
+            &parsed.publishers,
+            &parsed.static_clients,
+        )?);
+        let tree = self.store.realm_tree(name.as_str())?;
+        tree.apply(ops)?;
+        tree.flush().await?;
+        Ok(())
     }
 
     /// Deletes a realm and all its data; `root` cannot be deleted.
@@ -224,7 +260,7 @@ impl RealmRegistry {
         tree.replace_all(&export.entries)?;
         self.store.remove_tombstone(name.as_str())?;
         self.store.flush().await?;
-        let handle = match self.start(name.clone(), None) {
+        let handle = match self.start(name.clone(), tree) {
             Ok(handle) => handle,
             Err(error) => {
                 self.store.drop_realm(name.as_str())?;
@@ -320,7 +356,7 @@ impl RealmRegistry {
                 .unwrap_or_default();
             let name =
                 RealmName::parse(&stem).map_err(|why| format!("{}: {why}", path.display()))?;
-            if self.contains(&name) {
+            if self.exists(&name)? {
                 continue;
             }
             if let Some(reason) = self
@@ -350,7 +386,7 @@ impl RealmRegistry {
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             log::info!("realm={name} imported from {}", path.display());
         }
-        if !self.contains(&RealmName::root()) {
+        if !self.exists(&RealmName::root())? {
             self.put_realm(RealmName::root(), &RealmDocument::default())
                 .await
                 .map_err(|e| format!("cannot create the root realm: {e}"))?;
@@ -358,42 +394,32 @@ impl RealmRegistry {
         Ok(())
     }
 
-    /// Loads a realm's state from its tree (making keys for a new realm) and starts its actor.
-    fn start(
-        &self,
-        name: RealmName,
-        fresh_keys: Option<StoredKeys>,
-    ) -> Result<RealmHandle, RealmError> {
-        let tree = self.store.realm_tree(name.as_str())?;
+    /// Whether a realm exists completely (starting it, so a half-created one is dropped).
+    fn exists(&self, name: &RealmName) -> Result<bool, String> {
+        self.get(name.as_str())
+            .map(|handle| handle.is_some())
+            .map_err(|e| format!("realm {name}: {e}"))
+    }
+
+    /// Loads a stored realm's state from its tree and starts its actor.
+    fn start(&self, name: RealmName, tree: RealmTree) -> Result<RealmHandle, RealmError> {
         let settings: ProviderSettings = tree.get(SETTINGS_KEY)?.unwrap_or_default();
-        let stored_keys = match tree.get::<StoredKeys>(KEYS_KEY)? {
-            Some(mut keys) => {
-                // Realms stored before ECDH-ES statements were accepted get their key now.
-                if keys.ensure_ecdh_key()? {
-                    // Flushed before the key is published, so a statement encrypted to it
-                    // can still be opened after a crash.
-                    tree.put(KEYS_KEY, &keys)?;
-                    self.store.flush_now()?;
-                }
-                keys
-            }
-            None => {
-                // A new realm: its keys are stored before its actor exists, and become
-                // durable with the realm's first flush.
-                let keys = match fresh_keys {
-                    Some(keys) => keys,
-                    None => StoredKeys::generate()?,
-                };
-                tree.put(KEYS_KEY, &keys)?;
-                keys
-            }
+        let Some(mut stored_keys) = tree.get::<StoredKeys>(KEYS_KEY)? else {
+            return Err(RealmError::NotFound(format!("realm {name} has no keys")));
         };
+        // Realms stored before ECDH-ES statements were accepted get their key now.
+        if stored_keys.ensure_ecdh_key()? {
+            // Flushed before the key is published, so a statement encrypted to it can still
+            // be opened after a crash.
+            tree.put(KEYS_KEY, &stored_keys)?;
+            self.store.flush_now()?;
+        }
         let decryption = DecryptionKeys::from_pems(
-            &stored_keys.encryption.private_pem,
+            stored_keys.encryption.private_pem.expose(),
             stored_keys
                 .ecdh_encryption
                 .as_ref()
-                .map(|key| key.private_pem.as_str()),
+                .map(|key| key.private_pem.expose()),
         )
         .map_err(|why| RealmError::Keys(crate::jose::JoseError::Key(why)))?;
         let state = Arc::new(RealmState {
@@ -446,6 +472,14 @@ impl RealmRegistry {
     }
 }
 
+/// Fresh realm keys, made on the blocking pool (RSA-2048 takes a few hundred milliseconds).
+async fn generate_keys() -> Result<StoredKeys, RealmError> {
+    tokio::task::spawn_blocking(StoredKeys::generate)
+        .await
+        .map_err(|_| RealmError::Unavailable)?
+        .map_err(RealmError::from)
+}
+
 /// The stored publisher profiles, in `agent_id` order. One that no longer passes validation
 /// is left out (and logged): fewer trusted issuers fails closed.
 fn load_publishers(
@@ -458,7 +492,11 @@ fn load_publishers(
         match SoftwarePublisher::parse(&document, Some(&agent_id)) {
             Ok(publisher) => publishers.push(publisher),
             Err(why) => {
-                log::error!("realm={realm} software publisher {agent_id:?} not loaded: {why}")
+                log::error!(
+                    "realm={realm} software publisher {} not loaded: {}",
+                    Logged(&agent_id),
+                    Logged(&why)
+                )
             }
         }
     }

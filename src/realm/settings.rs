@@ -3,6 +3,7 @@
 
 use super::token::check_resource_indicator;
 use crate::registration::{validate, ClientMetadata, RegistrationPolicy, ResponseProfile};
+use crate::secret::Secret;
 use crate::software_statement::PublisherDocument;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -133,8 +134,9 @@ impl ProviderSettings {
     }
 }
 
-/// A realm document: what `PUT /admin/realms/{realm}` takes and `GET` returns.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// A realm document: what `PUT /admin/realms/{realm}` takes and `GET` returns. Its `Debug`
+/// leaves out the static clients, whose documents hold their secrets.
+#[derive(Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RealmDocument {
     #[serde(default)]
@@ -149,11 +151,25 @@ pub struct RealmDocument {
     pub clients: Vec<Map<String, Value>>,
 }
 
+impl std::fmt::Debug for RealmDocument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RealmDocument")
+            .field("name", &self.name)
+            .field("oauth2_provider", &self.oauth2_provider)
+            .field("software_publishers", &self.software_publishers)
+            .field(
+                "clients",
+                &format_args!("[{} static clients]", self.clients.len()),
+            )
+            .finish()
+    }
+}
+
 /// A static client as the admin defines it, after validation.
 #[derive(Debug, Clone)]
 pub struct StaticClient {
     pub client_id: String,
-    pub client_secret: Option<String>,
+    pub client_secret: Option<Secret>,
     pub metadata: ClientMetadata,
     /// RFC 8707 resources this client may ask for besides the realm's.
     pub allowed_resources: Vec<String>,
@@ -183,7 +199,7 @@ impl StaticClient {
             .map_err(|e| e.description().to_owned())?;
         let client_secret = match document.get("client_secret") {
             None | Some(Value::Null) => None,
-            Some(Value::String(secret)) if !secret.is_empty() => Some(secret.clone()),
+            Some(Value::String(secret)) if !secret.is_empty() => Some(Secret::new(secret.as_str())),
             Some(_) => return Err("client_secret must be a non-empty string".into()),
         };
         let allowed_resources = read_allowed_resources(document.get("allowed_resources"))

@@ -38,7 +38,7 @@ pub enum ClientCredentials {
     /// `client_assertion` (`private_key_jwt`).
     Assertion {
         client_id: Option<String>,
-        assertion: String,
+        assertion: Secret,
     },
     /// Only a `client_id`, or nothing at all.
     Unauthenticated { client_id: Option<String> },
@@ -57,7 +57,7 @@ pub struct TokenRequest {
 /// RFC 6749 §5.1 successful response.
 #[derive(Debug)]
 pub struct IssuedToken {
-    pub access_token: String,
+    pub access_token: Secret,
     pub expires_in: u64,
     pub scope: String,
 }
@@ -130,7 +130,7 @@ impl RealmHandle {
         let access_token = issue_access_token(&state.keys, &claims)?;
         telemetry::global().observe_token_issued();
         Ok(IssuedToken {
-            access_token,
+            access_token: Secret::new(access_token),
             expires_in: lifetime,
             scope: claims.scope,
         })
@@ -193,7 +193,7 @@ impl RealmHandle {
             } => {
                 let id = client_id
                     .clone()
-                    .or_else(|| unverified_subject(assertion))
+                    .or_else(|| unverified_subject(assertion.expose()))
                     .ok_or_else(|| {
                         TokenError::InvalidClient("the client assertion names no client".into())
                     })?;
@@ -227,13 +227,13 @@ impl RealmHandle {
         }
         match credentials {
             ClientCredentials::Basic { secret, .. } | ClientCredentials::Post { secret, .. } => {
-                let stored = record.profile.client_secret.as_deref().map(Secret::new);
+                let stored = record.profile.client_secret.as_ref();
                 if !stored.is_some_and(|stored| stored.ct_eq(&secret)) {
                     return Err(unknown().into());
                 }
             }
             ClientCredentials::Assertion { assertion, .. } => {
-                self.check_assertion(&record, &assertion).await?;
+                self.check_assertion(&record, assertion.expose()).await?;
             }
             ClientCredentials::Unauthenticated { .. } => return Err(unknown().into()),
         }

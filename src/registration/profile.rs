@@ -3,6 +3,7 @@
 
 use super::metadata::ClientMetadata;
 use super::types::ClientKeys;
+use crate::secret::Secret;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -33,7 +34,7 @@ pub enum ResponseProfile {
 pub struct ClientProfile {
     pub client_id: String,
     /// Returned on read (as AM does), so kept retrievable; `None` for public clients.
-    pub client_secret: Option<String>,
+    pub client_secret: Option<Secret>,
     pub client_id_issued_at: u64,
     pub metadata: ClientMetadata,
 }
@@ -41,7 +42,7 @@ pub struct ClientProfile {
 /// Management credentials that go into a create or update response only.
 #[derive(Debug, Clone, Default)]
 pub struct ManagementCredentials {
-    pub registration_access_token: Option<String>,
+    pub registration_access_token: Option<Secret>,
     pub registration_client_uri: Option<String>,
 }
 
@@ -105,12 +106,12 @@ impl ClientProfile {
 
         sink.put("client_id", &self.client_id);
         if let Some(secret) = &self.client_secret {
-            sink.put("client_secret", &secret);
+            sink.put("client_secret", &secret.expose());
             sink.put("client_secret_expires_at", &0);
         }
         sink.put("client_id_issued_at", &self.client_id_issued_at);
         if let Some(token) = &credentials.registration_access_token {
-            sink.put("registration_access_token", &token);
+            sink.put("registration_access_token", &token.expose());
         }
         if let Some(uri) = &credentials.registration_client_uri {
             sink.put("registration_client_uri", &uri);

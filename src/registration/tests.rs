@@ -35,7 +35,7 @@ fn render(metadata: ClientMetadata) -> Map<String, Value> {
 fn render_as(metadata: ClientMetadata, shape: ResponseProfile) -> Map<String, Value> {
     ClientProfile {
         client_id: "id".into(),
-        client_secret: Some("secret".into()),
+        client_secret: Some(crate::secret::Secret::new("secret")),
         client_id_issued_at: 1,
         metadata,
     }

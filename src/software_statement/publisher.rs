@@ -140,7 +140,7 @@ pub struct PublisherDocument {
     pub issuer: Option<String>,
     /// Write-only: never serialized unless the caller asked for secrets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secret: Option<String>,
+    pub secret: Option<Secret>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing_algorithm: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -190,10 +190,11 @@ impl SoftwarePublisher {
             Some(issuer) if !issuer.is_empty() => issuer.to_owned(),
             _ => return Err("issuer is required (the iss of the publisher's statements)".into()),
         };
-        let secret = match document.secret.as_deref() {
-            None => None,
-            Some("") => return Err("secret must not be empty".into()),
-            Some(secret) => Some(Secret::new(secret)),
+        let secret = match &document.secret {
+            Some(secret) if secret.expose().is_empty() => {
+                return Err("secret must not be empty".into())
+            }
+            secret => secret.clone(),
         };
         let signing_algorithm = match document.signing_algorithm.as_deref() {
             None => SigningAlgorithm::RS256,
@@ -238,11 +239,7 @@ impl SoftwarePublisher {
         PublisherDocument {
             agent_id: Some(self.agent_id.clone()),
             issuer: Some(self.issuer.clone()),
-            secret: self
-                .secret
-                .as_ref()
-                .filter(|_| include_secret)
-                .map(|s| s.expose().to_owned()),
+            secret: self.secret.as_ref().filter(|_| include_secret).cloned(),
             signing_algorithm: Some(self.signing_algorithm.as_str().to_owned()),
             public_key_selector: Some(self.keys.selector().as_str().to_owned()),
             jwks,

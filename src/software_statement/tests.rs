@@ -6,6 +6,7 @@ use super::jwe::{derive_key, inflate_capped};
 use super::*;
 use crate::jose::StoredKeys;
 use crate::registration::RegistrationError;
+use crate::secret::Secret;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use josekit::jwe::{self as jwe_alg, JweContext, JweEncrypter, JweHeader};
@@ -27,10 +28,10 @@ fn realm_keys() -> &'static StoredKeys {
 fn decryption_keys() -> DecryptionKeys {
     let keys = realm_keys();
     DecryptionKeys::from_pems(
-        &keys.encryption.private_pem,
+        keys.encryption.private_pem.expose(),
         keys.ecdh_encryption
             .as_ref()
-            .map(|k| k.private_pem.as_str()),
+            .map(|k| k.private_pem.expose()),
     )
     .unwrap()
 }
@@ -167,10 +168,12 @@ fn jwe(payload: &str, enc: &str, zip: bool, encrypter: &dyn JweEncrypter) -> Str
 }
 
 fn realm_rsa_public_pem() -> Vec<u8> {
-    openssl::pkey::PKey::private_key_from_pem(realm_keys().encryption.private_pem.as_bytes())
-        .unwrap()
-        .public_key_to_pem()
-        .unwrap()
+    openssl::pkey::PKey::private_key_from_pem(
+        realm_keys().encryption.private_pem.expose().as_bytes(),
+    )
+    .unwrap()
+    .public_key_to_pem()
+    .unwrap()
 }
 
 fn realm_ec_public_jwk() -> Jwk {
@@ -875,7 +878,7 @@ fn publisher_documents_default_as_am_does_and_keep_the_secret_write_only() {
     let document = PublisherDocument {
         issuer: Some("https://p.example.com".into()),
         jwks_uri: Some("https://p.example.com/jwks".into()),
-        secret: Some("for-dir-jwe".into()),
+        secret: Some(Secret::new("for-dir-jwe")),
         ..PublisherDocument::default()
     };
     let parsed = SoftwarePublisher::parse(&document, Some("P")).unwrap();
@@ -891,7 +894,7 @@ fn publisher_documents_default_as_am_does_and_keep_the_secret_write_only() {
         })
     );
     assert_eq!(
-        parsed.to_document(true).secret.as_deref(),
+        parsed.to_document(true).secret.as_ref().map(Secret::expose),
         Some("for-dir-jwe")
     );
     assert!(!format!("{parsed:?}").contains("for-dir-jwe"));

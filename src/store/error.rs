@@ -4,7 +4,10 @@
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("sled: {0}")]
-    Sled(#[from] sled::Error),
+    Sled(sled::Error),
+    /// The tree was dropped (its realm deleted) while the operation ran.
+    #[error("the collection was dropped")]
+    Dropped,
     #[error("stored value for key {key} cannot be decoded: {source}")]
     Decode {
         key: String,
@@ -14,4 +17,16 @@ pub enum StoreError {
     Encode(#[source] serde_json::Error),
     #[error("the flusher thread is gone")]
     FlusherGone,
+    /// A flush or the sync after it failed: the write may or may not be on disk.
+    #[error("the database could not be made durable: {0}")]
+    Flush(String),
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(error: sled::Error) -> Self {
+        match error {
+            sled::Error::CollectionNotFound(_) => Self::Dropped,
+            other => Self::Sled(other),
+        }
+    }
 }

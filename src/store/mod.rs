@@ -2,13 +2,16 @@
 //!
 //! Each realm has one sled tree named `realm/{name}`; the realm layer chooses the keys inside.
 
+mod durable;
 mod error;
 mod group_commit;
 mod tree;
 
+pub use durable::Durability;
 pub use error::StoreError;
 pub use tree::{BatchOp, RealmTree};
 
+use durable::SledFiles;
 use group_commit::GroupCommit;
 use std::path::Path;
 use std::sync::Arc;
@@ -27,13 +30,23 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (or creates) the database under `dir`.
+    /// Opens (or creates) the database under `dir`, durable on power loss.
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
+        Self::open_with(dir, cache_bytes, Durability::default())
+    }
+
+    /// Opens (or creates) the database under `dir` with the given durability.
+    pub fn open_with(
+        dir: &Path,
+        cache_bytes: u64,
+        durability: Durability,
+    ) -> Result<Self, StoreError> {
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_bytes)
             .open()?;
-        let commits = Arc::new(GroupCommit::start(db.clone())?);
+        let files = SledFiles::open(dir, durability).map_err(sled::Error::Io)?;
+        let commits = Arc::new(GroupCommit::start(db.clone(), files)?);
         Ok(Self { db, commits })
     }
 
@@ -114,9 +127,9 @@ impl Store {
         self.flush().await
     }
 
-    /// Blocking flush for shutdown, when no runtime work is left to batch with.
+    /// Blocking flush for shutdown and rare start-up writes, when no runtime work is left to
+    /// batch with; goes through the group commit's syncs like every other flush.
     pub fn flush_now(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
-        Ok(())
+        self.commits.commit_now()
     }
 }

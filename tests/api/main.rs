@@ -3,6 +3,7 @@
 mod access_tokens;
 mod admin;
 mod client_management;
+mod connections;
 mod console;
 mod helpers;
 mod limits;
@@ -10,6 +11,7 @@ mod metadata;
 mod open_registration;
 mod openapi;
 mod operator_errors;
+mod realm_lifecycle;
 mod realm_move;
 mod software_statement;
 mod statement_helpers;

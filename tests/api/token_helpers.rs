@@ -101,7 +101,7 @@ pub fn client_key() -> ClientKey {
     let keys = StoredKeys::generate().unwrap();
     let signing = &keys.signing[0];
     ClientKey {
-        encoding: EncodingKey::from_ec_pem(signing.private_pem.as_bytes()).unwrap(),
+        encoding: EncodingKey::from_ec_pem(signing.private_pem.expose().as_bytes()).unwrap(),
         public_jwk: signing.public_jwk.clone(),
         kid: signing.kid.clone(),
     }

@@ -27,6 +27,11 @@ impl Home {
         Self { dir }
     }
 
+    /// A path inside the home, for files a test creates (fault triggers).
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }
