@@ -19,5 +19,6 @@ forbid src/store        'actix|crate::(http|realm|registration|jose)' 'store kno
 forbid src/software_statement 'actix|sled|crate::(http|realm|store)'  'statement verification is pure'
 forbid src/jwks_fetch.rs 'actix|sled|crate::(http|realm|store)'       'the fetcher is a leaf'
 forbid src/load         'crate::(http|realm|registration|jose|store)' 'the load tool is a plain HTTP client'
+forbid src/cluster      'crate::(http|realm|registration|jose|store)' 'realm commands are plain HTTP clients'
 [ $status -eq 0 ] && echo "layers: ok"
 exit $status

@@ -28,12 +28,15 @@ for _ in $(seq 1 100); do
 done
 
 set +e
+# Fencing a realm or marking it moved makes it answer 503 / 421 on purpose, which would fail
+# every later request to it; tests/api/realm_move.rs and scripts/cluster-test.sh cover them.
 "$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" \
     --header "Authorization: Bearer $token" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
     --phases examples,coverage,fuzzing \
     --max-examples "$examples" --seed 12 --workers 1 --request-timeout 10 \
     --suppress-health-check all --no-color --generation-database none \
+    --exclude-path-regex '/(fence|moved)$' \
     --report junit --report-junit-path target/schemathesis-junit.xml >target/schemathesis.log 2>&1
 status=$?
 set -e

@@ -12,6 +12,7 @@
     clippy::indexing_slicing
 )]
 
+pub mod cluster;
 pub mod config;
 pub mod http;
 pub mod jose;

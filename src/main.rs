@@ -1,6 +1,8 @@
-//! The `dynreg` binary: without a subcommand it serves; `dynreg load` generates load.
+//! The `dynreg` binary: without a subcommand it serves; `dynreg load` generates load;
+//! `dynreg realm` moves realms between nodes behind HAProxy.
 
 use clap::{Parser, Subcommand};
+use dynreg::cluster::RealmCommand;
 use dynreg::config::Settings;
 use dynreg::load::LoadOptions;
 use dynreg::startup::Application;
@@ -24,6 +26,9 @@ struct Cli {
 enum Command {
     /// Load-test per-realm endpoints of a running server.
     Load(LoadOptions),
+    /// Realms across several nodes behind HAProxy: move one live, rebuild the map.
+    #[command(subcommand)]
+    Realm(RealmCommand),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +39,13 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(why) => {
                 eprintln!("dynreg load: {why}");
+                ExitCode::FAILURE
+            }
+        },
+        Some(Command::Realm(command)) => match dynreg::cluster::run(command) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(why) => {
+                eprintln!("dynreg realm: {why}");
                 ExitCode::FAILURE
             }
         },

@@ -3,9 +3,11 @@
 
 use super::admin_policy;
 use super::error::ApiError;
-use super::extract::{bearer_token, body, query_param};
+use super::extract::{bearer_token, body, body_limited, query_param};
 use super::{no_store, not_allowed, AppState};
-use crate::realm::{ClientRecord, ProviderSettings, RealmDocument, RealmHandle, RealmName};
+use crate::realm::{
+    ClientRecord, ProviderSettings, RealmDocument, RealmExport, RealmHandle, RealmName, RealmStatus,
+};
 use crate::software_statement::PublisherDocument;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -18,6 +20,12 @@ use serde_json::{json, Map, Value};
 
 const DEFAULT_PAGE_SIZE: usize = 100;
 const MAX_PAGE_SIZE: usize = 1000;
+/// A realm import carries every client of the realm: 10,000 clients take about 20 MB.
+const MAX_IMPORT_BYTES: usize = 256 * 1024 * 1024;
+/// How long a realm moved away answers 421 before its data is deleted, unless the request
+/// says otherwise (`grace_seconds`).
+const DEFAULT_MOVE_GRACE_SECONDS: u64 = 60;
+const MAX_MOVE_GRACE_SECONDS: u64 = 7 * 24 * 3600;
 
 /// Mounts the admin routes.
 pub fn scope() -> actix_web::Scope<
@@ -42,6 +50,37 @@ pub fn scope() -> actix_web::Scope<
                 .put(put_realm)
                 .delete(delete_realm)
                 .default_service(not_allowed("GET, PUT, DELETE")),
+        )
+        .service(
+            web::resource("/realms/{realm}/export")
+                .get(export_complete_realm)
+                .default_service(not_allowed("GET")),
+        )
+        .service(
+            web::resource("/realms/{realm}/import")
+                .post(import_realm)
+                .default_service(not_allowed("POST")),
+        )
+        .service(
+            web::resource("/realms/{realm}/fence")
+                .post(fence_realm)
+                .delete(unfence_realm)
+                .default_service(not_allowed("POST, DELETE")),
+        )
+        .service(
+            web::resource("/realms/{realm}/moved")
+                .post(mark_realm_moved)
+                .default_service(not_allowed("POST")),
+        )
+        .service(
+            web::resource("/tombstones")
+                .get(list_tombstones)
+                .default_service(not_allowed("GET")),
+        )
+        .service(
+            web::resource("/tombstones/{realm}")
+                .delete(delete_tombstone)
+                .default_service(not_allowed("DELETE")),
         )
         .service(
             web::resource("/realms/{realm}/oauth2-provider")
@@ -124,6 +163,108 @@ async fn export_realm(
     let realm = existing_realm(&req, &state)?;
     let document = realm.export(include_secrets(&req)).await?;
     Ok(HttpResponse::Ok().json(document))
+}
+
+/// The complete realm (issue 10): every stored entry, secrets included, which is why the
+/// request must say `include_secrets=true`.
+async fn export_complete_realm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    if !include_secrets(&req) {
+        return Err(ApiError::BadRequest(
+            "a complete export carries the realm's private keys and client secrets: \
+             ask for it with include_secrets=true"
+                .into(),
+        ));
+    }
+    let realm = existing_realm(&req, &state)?;
+    Ok(HttpResponse::Ok().json(realm.export_all().await?))
+}
+
+/// Creates the realm from a complete export (201 with its client count and digest).
+async fn import_realm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let name = realm_name(&req)?;
+    let bytes = body_limited(&req, payload, MAX_IMPORT_BYTES).await?;
+    let export: RealmExport = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::BadRequest(format!("invalid realm export: {e}")))?;
+    let summary = state.registry.import_realm(name, export).await?;
+    Ok(HttpResponse::Created().json(summary))
+}
+
+/// Fences the realm for a move: writes answer 503 with `Retry-After: 1`, reads go on.
+async fn fence_realm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    set_status(&req, &state, RealmStatus::Fenced).await
+}
+
+async fn unfence_realm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    set_status(&req, &state, RealmStatus::Open).await
+}
+
+async fn set_status(
+    req: &HttpRequest,
+    state: &AppState,
+    status: RealmStatus,
+) -> Result<HttpResponse, ApiError> {
+    let realm = existing_realm(req, state)?;
+    realm.set_status(status).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The realm lives on another node now: it answers 421 and is deleted after the grace period.
+async fn mark_realm_moved(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let name = realm_name(&req)?;
+    let grace = match query_param(&req, "grace_seconds") {
+        None => DEFAULT_MOVE_GRACE_SECONDS,
+        Some(raw) => raw
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n <= MAX_MOVE_GRACE_SECONDS)
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "grace_seconds must be 0 to {MAX_MOVE_GRACE_SECONDS}"
+                ))
+            })?,
+    };
+    state
+        .registry
+        .mark_moved(&name, std::time::Duration::from_secs(grace))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Realms deleted or moved away from this node (SPEC §4).
+async fn list_tombstones(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let tombstones: Vec<Value> = state
+        .registry
+        .tombstones()?
+        .into_iter()
+        .map(|(realm, reason)| json!({ "realm": realm, "reason": reason }))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "tombstones": tombstones })))
+}
+
+/// Forgets a tombstone, so the realm's file is imported again at the next start.
+async fn delete_tombstone(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let name = realm_name(&req)?;
+    state.registry.remove_tombstone(&name).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 async fn put_realm(

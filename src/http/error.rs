@@ -95,10 +95,15 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let (status, code) = self.parts();
-        if status.is_server_error() {
+        let fenced = matches!(self, Self::Realm(RealmError::Fenced));
+        if status.is_server_error() && !fenced {
             log::error!("{code}: {}", Logged(&self.to_string()));
         }
         let mut response = HttpResponse::build(status);
+        if fenced {
+            // A move's fence lasts about a second: ask clients to try again right after.
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
         if matches!(self, Self::RequestTimeout(_)) {
             // The rest of a late body is never read: the connection cannot be reused.
             response.force_close();
@@ -132,7 +137,9 @@ fn realm_status(error: &RealmError) -> StatusCode {
         R::InsufficientScope(_) | R::QuotaExceeded(_) => StatusCode::FORBIDDEN,
         R::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         R::NotFound(_) => StatusCode::NOT_FOUND,
-        R::Unavailable | R::NotDurable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        R::Unavailable | R::NotDurable(_) | R::Fenced => StatusCode::SERVICE_UNAVAILABLE,
+        R::Moved => StatusCode::MISDIRECTED_REQUEST,
+        R::AlreadyExists(_) => StatusCode::CONFLICT,
         R::Store(_) | R::Random(_) | R::Keys(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -44,25 +44,35 @@ pub fn query_param(req: &HttpRequest, name: &str) -> Option<String> {
 /// consumed, even when the handler fails early, so keep-alive connections stay usable; a
 /// body cut short leaves the rest unread, so actix closes that connection after the answer.
 pub async fn body(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes, ApiError> {
+    body_limited(req, payload, MAX_BODY_BYTES).await
+}
+
+/// The whole body, refused with 413 past `limit` bytes (realm imports are larger than
+/// protocol requests).
+pub async fn body_limited(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<web::Bytes, ApiError> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
-        return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
+    if declared.is_some_and(|length| length > limit) {
+        return Err(ApiError::PayloadTooLarge(limit));
     }
     let timeout = req
         .app_data::<web::Data<AppState>>()
         .map_or(DEFAULT_REQUEST_TIMEOUT, |state| state.request_timeout);
-    let read = actix_rt::time::timeout(timeout, payload.to_bytes_limited(MAX_BODY_BYTES));
+    let read = actix_rt::time::timeout(timeout, payload.to_bytes_limited(limit));
     // The outer error is the deadline, the middle one the size limit, the inner one a read.
     match read.await {
         Ok(Ok(Ok(bytes))) => Ok(bytes),
         Ok(Ok(Err(e))) => Err(ApiError::BadRequest(format!(
             "the request body could not be read: {e}"
         ))),
-        Ok(Err(_)) => Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES)),
+        Ok(Err(_)) => Err(ApiError::PayloadTooLarge(limit)),
         Err(_) => Err(ApiError::RequestTimeout(timeout.as_secs())),
     }
 }

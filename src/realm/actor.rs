@@ -16,7 +16,7 @@ use super::record::{
     SETTINGS_KEY,
 };
 use super::settings::ProviderSettings;
-use super::state::{snapshot, RealmState, SharedState};
+use super::state::{snapshot, RealmState, RealmStatus, SharedState, StatusCell};
 use super::RealmName;
 use crate::jose::RealmKeys;
 use crate::secret::SecretHash;
@@ -33,6 +33,7 @@ pub struct RealmActor {
     /// Dynamic clients in the realm (also stored, in the batch of every change to it).
     dynamic_clients: u64,
     usage: Arc<UsageTracker>,
+    status: Arc<StatusCell>,
 }
 
 impl Actor for RealmActor {
@@ -50,6 +51,7 @@ impl RealmActor {
         tree: RealmTree,
         state: SharedState,
         usage: Arc<UsageTracker>,
+        status: Arc<StatusCell>,
     ) -> Result<Self, RealmError> {
         let dynamic_clients = stored_dynamic_count(&tree)?;
         Ok(Self {
@@ -58,6 +60,7 @@ impl RealmActor {
             state,
             dynamic_clients,
             usage,
+            status,
         })
     }
 
@@ -75,6 +78,16 @@ impl RealmActor {
 
     pub(super) fn usage(&self) -> &UsageTracker {
         &self.usage
+    }
+
+    /// Refuses a write while the realm is fenced or moved away. Checked inside each write
+    /// handler, so no write slips in after the fence took effect.
+    pub(super) fn writable(&self) -> Result<(), RealmError> {
+        match self.status.get() {
+            RealmStatus::Open => Ok(()),
+            RealmStatus::Fenced => Err(RealmError::Fenced),
+            RealmStatus::Moved => Err(RealmError::Moved),
+        }
     }
 
     fn read(&self, client_id: &str) -> Result<Option<ClientRecord>, RealmError> {
@@ -161,6 +174,7 @@ impl Handler<RegisterClient> for RealmActor {
     type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: RegisterClient, _: &mut Context<Self>) -> Self::Result {
+        self.writable()?;
         if msg
             .max_dynamic_clients
             .is_some_and(|max| self.dynamic_clients >= max)
@@ -188,6 +202,7 @@ impl Handler<ReplaceClient> for RealmActor {
     type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: ReplaceClient, _: &mut Context<Self>) -> Self::Result {
+        self.writable()?;
         let client_id = msg.replacement.profile.client_id.clone();
         let Some(current) = self.read(&client_id)? else {
             return Err(RealmError::InvalidRegistrationToken);
@@ -220,6 +235,10 @@ impl Handler<ConfirmRegistrationToken> for RealmActor {
     type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: ConfirmRegistrationToken, _: &mut Context<Self>) -> Self::Result {
+        // While fenced the previous token simply keeps its grace a little longer.
+        if self.writable().is_err() {
+            return Ok(());
+        }
         let Some(mut record) = self.read(&msg.client_id)? else {
             return Ok(());
         };
@@ -236,6 +255,7 @@ impl Handler<DeleteClient> for RealmActor {
     type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: DeleteClient, _: &mut Context<Self>) -> Self::Result {
+        self.writable()?;
         let current = self.read(&msg.client_id)?;
         let allowed = match (&current, &msg.presented) {
             (None, None) => {
@@ -269,6 +289,7 @@ impl Handler<PutStaticClient> for RealmActor {
     type Result = Result<bool, RealmError>;
 
     fn handle(&mut self, msg: PutStaticClient, _: &mut Context<Self>) -> Self::Result {
+        self.writable()?;
         let client_id = msg.record.profile.client_id.clone();
         let current = self.read(&client_id)?;
         if current
@@ -318,6 +339,7 @@ impl Handler<PutSettings> for RealmActor {
     type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: PutSettings, _: &mut Context<Self>) -> Self::Result {
+        self.writable()?;
         self.tree.put(SETTINGS_KEY, &msg.settings)?;
         self.publish(StateChange {
             settings: Some(msg.settings),
@@ -331,6 +353,7 @@ impl Handler<ReplaceRealm> for RealmActor {
     type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: ReplaceRealm, _: &mut Context<Self>) -> Self::Result {
+        self.writable()?;
         let ops = self.replacement_ops(&msg)?;
         if let Some(why) = self.dynamic_id_clash(&msg) {
             return Err(RealmError::InvalidRequest(why));
@@ -388,6 +411,7 @@ impl Handler<RotateKeys> for RealmActor {
     type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: RotateKeys, _: &mut Context<Self>) -> Self::Result {
+        self.writable()?;
         let current = match self.state.read() {
             Ok(state) => Arc::clone(&state.keys),
             Err(_) => return Err(RealmError::Unavailable),
@@ -407,6 +431,7 @@ impl Handler<PutPublisher> for RealmActor {
     type Result = Result<bool, RealmError>;
 
     fn handle(&mut self, msg: PutPublisher, _: &mut Context<Self>) -> Self::Result {
+        self.writable()?;
         let current = self.publishers();
         let agent_id = msg.publisher.agent_id().to_owned();
         // SPEC §4: `iss` selects the publisher, so an issuer may belong to one profile only.
@@ -442,6 +467,7 @@ impl Handler<DeletePublisher> for RealmActor {
     type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: DeletePublisher, _: &mut Context<Self>) -> Self::Result {
+        self.writable()?;
         let current = self.publishers();
         if !current.iter().any(|p| p.agent_id() == msg.agent_id) {
             let what = format!("no software publisher {:?} in this realm", msg.agent_id);
@@ -458,6 +484,23 @@ impl Handler<DeletePublisher> for RealmActor {
             ..StateChange::default()
         });
         Ok(())
+    }
+}
+
+impl Handler<SetStatus> for RealmActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: SetStatus, _: &mut Context<Self>) -> Self::Result {
+        self.status.set(msg.status);
+        log::info!("realm={} status {:?}", self.name, msg.status);
+    }
+}
+
+impl Handler<ExportEntries> for RealmActor {
+    type Result = Result<Vec<(String, Box<serde_json::value::RawValue>)>, RealmError>;
+
+    fn handle(&mut self, _: ExportEntries, _: &mut Context<Self>) -> Self::Result {
+        Ok(self.tree.entries()?)
     }
 }
 

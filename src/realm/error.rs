@@ -47,6 +47,15 @@ pub enum RealmError {
     /// The realm's actor is gone (realm deleted while the request ran) or overloaded.
     #[error("the realm is unavailable")]
     Unavailable,
+    /// The realm is fenced for a move: writes wait until it is done (503, `Retry-After`).
+    #[error("the realm is being moved; writes resume in a moment")]
+    Fenced,
+    /// The realm lives on another node now (421 Misdirected Request).
+    #[error("the realm has moved to another node")]
+    Moved,
+    /// A realm import named a realm that already exists here.
+    #[error("{0}")]
+    AlreadyExists(String),
     /// RFC 6749 §5.2: the token or introspection endpoint refused the request.
     #[error(transparent)]
     Token(#[from] TokenError),
@@ -71,9 +80,10 @@ impl RealmError {
             Self::RegistrationNotOpen | Self::QuotaExceeded(_) => "access_denied",
             Self::InsufficientScope(_) => "insufficient_scope",
             Self::RateLimited { .. } => "too_many_requests",
-            Self::InvalidRequest(_) => "invalid_request",
+            Self::InvalidRequest(_) | Self::AlreadyExists(_) => "invalid_request",
             Self::NotFound(_) => "not_found",
-            Self::Unavailable | Self::NotDurable(_) => "temporarily_unavailable",
+            Self::Unavailable | Self::NotDurable(_) | Self::Fenced => "temporarily_unavailable",
+            Self::Moved => "misdirected_request",
             Self::Token(e) => e.code(),
             Self::Store(_) | Self::Keys(_) | Self::Random(_) => "server_error",
         }

@@ -6,6 +6,7 @@
 use super::access::{authorize_registration, looks_like_initial_access_token};
 use super::actor::RealmActor;
 use super::error::RealmError;
+use super::export::RealmExport;
 use super::messages::*;
 use super::policy::TokenRotation;
 use super::rate_limit::{address_key, RateLimiter};
@@ -13,7 +14,7 @@ use super::reaping::UsageTracker;
 use super::record::{client_key, ClientOrigin, ClientRecord, TokenMatch};
 use super::replay::{ReplayCache, MAX_REMEMBERED_ASSERTIONS};
 use super::settings::{ProviderSettings, RealmDocument, StaticClient};
-use super::state::{snapshot, RealmState, SharedState};
+use super::state::{snapshot, RealmState, RealmStatus, SharedState, StatusCell};
 use super::RealmName;
 use crate::jwks_fetch::{CachePolicy, JwksFetcher};
 use crate::log_value::Logged;
@@ -53,6 +54,8 @@ pub(crate) struct RealmContext {
     pub(crate) usage: Arc<UsageTracker>,
     per_address: RateLimiter,
     per_software_id: RateLimiter,
+    /// Open, fenced or moved away; the actor is its only writer.
+    pub(crate) status: Arc<StatusCell>,
 }
 
 impl RealmContext {
@@ -60,6 +63,7 @@ impl RealmContext {
         issuer: String,
         fetcher: Arc<JwksFetcher>,
         remembering_since: u64,
+        status: Arc<StatusCell>,
     ) -> Arc<Self> {
         Arc::new(Self {
             issuer,
@@ -69,6 +73,7 @@ impl RealmContext {
             usage: Arc::default(),
             per_address: RateLimiter::new(),
             per_software_id: RateLimiter::new(),
+            status,
         })
     }
 }
@@ -623,6 +628,45 @@ impl RealmHandle {
                 })
                 .collect(),
         })
+    }
+
+    /// Whether the realm takes writes, is fenced, or has moved away.
+    pub fn status(&self) -> RealmStatus {
+        self.context.status.get()
+    }
+
+    /// Fences, unfences or marks the realm moved. Answers once the actor has taken the new
+    /// status, so every write it handles afterwards sees it.
+    pub async fn set_status(&self, status: RealmStatus) -> Result<(), RealmError> {
+        self.addr.send(SetStatus { status }).await?;
+        Ok(())
+    }
+
+    /// Everything the realm is, secrets included (see [`RealmExport`]).
+    pub async fn export_all(&self) -> Result<RealmExport, RealmError> {
+        let entries = self.addr.send(ExportEntries).await??;
+        let used = self
+            .context
+            .used_assertions
+            .lock()
+            .map_err(|_| RealmError::Unavailable)?
+            .iter()
+            .map(|(key, expires)| (key.clone(), *expires))
+            .collect();
+        Ok(RealmExport::new(self.name.to_string(), entries, used))
+    }
+
+    /// Adds the `jti`s an imported realm had already seen.
+    pub(crate) fn remember_used_assertions(
+        &self,
+        used: impl IntoIterator<Item = (String, u64)>,
+    ) -> Result<(), RealmError> {
+        self.context
+            .used_assertions
+            .lock()
+            .map_err(|_| RealmError::Unavailable)?
+            .extend(used);
+        Ok(())
     }
 
     /// Replaces settings, publishers and static clients from a document (dynamic clients are

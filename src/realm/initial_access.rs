@@ -284,6 +284,7 @@ impl Handler<CreateInitialAccess> for RealmActor {
     type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: CreateInitialAccess, _: &mut Context<Self>) -> Self::Result {
+        self.writable()?;
         let tree = self.tree();
         let stored = tree.page::<InitialAccessToken>(INITIAL_ACCESS_PREFIX, None, usize::MAX)?;
         let mut live = 0;
@@ -309,6 +310,7 @@ impl Handler<RevokeInitialAccess> for RealmActor {
     type Result = Result<(), RealmError>;
 
     fn handle(&mut self, msg: RevokeInitialAccess, _: &mut Context<Self>) -> Self::Result {
+        self.writable()?;
         if !self.tree().remove(&initial_access_key(&msg.id))? {
             return Err(RealmError::NotFound(format!(
                 "no initial access token {:?} in this realm",

@@ -5,6 +5,7 @@ use super::error::RealmError;
 use super::initial_access::InitialAccessToken;
 use super::record::ClientRecord;
 use super::settings::ProviderSettings;
+use super::state::RealmStatus;
 use crate::secret::SecretHash;
 use crate::software_statement::SoftwarePublisher;
 use actix::Message;
@@ -154,3 +155,15 @@ pub struct RotateKeys {
     pub now: u64,
     pub keep_seconds: u64,
 }
+
+/// Set the realm's status (fence, unfence, moved); answered once every earlier write is done.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SetStatus {
+    pub status: RealmStatus,
+}
+
+/// Every stored entry of the realm, read between two writes so the set is consistent.
+#[derive(Message)]
+#[rtype(result = "Result<Vec<(String, Box<serde_json::value::RawValue>)>, RealmError>")]
+pub struct ExportEntries;

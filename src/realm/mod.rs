@@ -4,6 +4,7 @@
 mod access;
 mod actor;
 mod error;
+mod export;
 mod handle;
 mod initial_access;
 mod messages;
@@ -21,6 +22,7 @@ mod state;
 mod token;
 
 pub use error::{RealmError, TokenError};
+pub use export::{ExportSummary, RealmExport, EXPORT_FORMAT};
 pub use handle::{check_document, RealmHandle, Registered};
 pub use initial_access::{InitialAccessRequest, InitialAccessToken};
 pub use name::{RealmName, ROOT_REALM};
@@ -30,4 +32,5 @@ pub use record::{ClientOrigin, ClientRecord};
 pub use registry::base_path;
 pub use registry::RealmRegistry;
 pub use settings::{ProviderSettings, RealmDocument};
+pub use state::RealmStatus;
 pub use token::{ClientCredentials, IssuedToken, TokenRequest, JWT_BEARER_ASSERTION};

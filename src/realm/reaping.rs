@@ -112,6 +112,10 @@ impl RealmActor {
     /// Writes the noted uses of clients that still exist, in one batch. Not awaited for
     /// durability: a crash loses at most a minute of use times, which only delays reaping.
     fn write_usage(&self) {
+        // A fenced realm is being copied: use times wait in memory until it opens again.
+        if self.writable().is_err() {
+            return;
+        }
         let uses = self.usage().drain();
         if uses.is_empty() {
             return;
@@ -130,6 +134,9 @@ impl RealmActor {
     }
 
     fn reap_page(&mut self, msg: &ReapPage) -> Result<ReapedPage, RealmError> {
+        if !msg.dry_run {
+            self.writable()?;
+        }
         if msg.after.is_none() {
             // A run starts from the latest use times.
             self.write_usage();

@@ -7,11 +7,12 @@
 
 use super::actor::RealmActor;
 use super::error::RealmError;
+use super::export::{ExportSummary, RealmExport};
 use super::handle::RealmContext;
 use super::handle::{parse_document, RealmHandle};
 use super::record::{document_ops, KEYS_KEY, PUBLISHER_PREFIX, SETTINGS_KEY};
 use super::settings::{ProviderSettings, RealmDocument};
-use super::state::RealmState;
+use super::state::{RealmState, RealmStatus, StatusCell};
 use super::RealmName;
 use crate::jose::{RealmKeys, StoredKeys};
 use crate::jwks_fetch::JwksFetcher;
@@ -61,6 +62,12 @@ impl RealmRegistry {
         };
         let mut dormant = HashMap::new();
         for name in registry.store.realm_names() {
+            // A realm moved away whose grace period a restart cut short: finish deleting it.
+            if registry.store.tombstone(&name)?.is_some() {
+                registry.store.drop_realm(&name)?;
+                log::info!("realm={name} left behind by a move: deleted");
+                continue;
+            }
             match RealmName::parse(&name) {
                 Ok(name) => {
                     dormant.insert(name, None);
@@ -79,11 +86,18 @@ impl RealmRegistry {
         let Ok(name) = RealmName::parse(name) else {
             return Ok(None);
         };
-        match self.read_map(|realms| realms.get(&name).cloned()) {
-            None => Ok(None),
-            Some(Some(handle)) => Ok(Some(handle)),
-            Some(None) => self.activate(&name),
+        let handle = match self.read_map(|realms| realms.get(&name).cloned()) {
+            None => return Ok(None),
+            Some(Some(handle)) => handle,
+            Some(None) => match self.activate(&name)? {
+                Some(handle) => handle,
+                None => return Ok(None),
+            },
+        };
+        if handle.status() == RealmStatus::Moved {
+            return Err(RealmError::Moved);
         }
+        Ok(Some(handle))
     }
 
     /// Whether a realm exists, without starting it.
@@ -171,6 +185,10 @@ impl RealmRegistry {
         if let Ok(mut realms) = self.realms.write() {
             realms.insert(name.clone(), Some(handle));
         }
+        // Creating a realm through the admin API is the operator's explicit wish.
+        if self.store.remove_tombstone(name.as_str())? {
+            self.store.flush().await?;
+        }
         log::info!("realm={name} created");
         Ok(true)
     }
@@ -205,12 +223,115 @@ impl RealmRegistry {
             ));
         }
         let _guard = self.changes.lock().await;
-        if !self.forget(name) {
+        if !self.contains(name) {
             return Err(RealmError::NotFound(format!("no realm {name}")));
         }
+        self.remove(name, "deleted").await?;
+        log::info!("realm={name} deleted");
+        Ok(())
+    }
+
+    /// Forgets a realm and drops its data, leaving a tombstone first so that neither a crash
+    /// half-way nor a restart brings it back from its realm file (SPEC §4).
+    async fn remove(&self, name: &RealmName, reason: &str) -> Result<(), RealmError> {
+        self.store.put_tombstone(name.as_str(), reason)?;
+        self.forget(name);
         self.store.drop_realm(name.as_str())?;
         self.store.flush().await?;
-        log::info!("realm={name} deleted");
+        Ok(())
+    }
+
+    /// Creates a realm from a complete export, in one atomic batch; refused when the realm
+    /// exists here. Clears the realm's tombstone: importing is the operator's explicit wish.
+    pub async fn import_realm(
+        &self,
+        name: RealmName,
+        export: RealmExport,
+    ) -> Result<ExportSummary, RealmError> {
+        if export.realm != name.as_str() {
+            return Err(RealmError::InvalidRequest(
+                "realm export: its realm does not match the realm in the path".into(),
+            ));
+        }
+        export.check()?;
+        let _guard = self.changes.lock().await;
+        if self.contains(&name) {
+            return Err(RealmError::AlreadyExists(format!(
+                "realm {name} already exists on this node"
+            )));
+        }
+        let tree = self.store.realm_tree(name.as_str())?;
+        tree.replace_all(&export.entries)?;
+        self.store.remove_tombstone(name.as_str())?;
+        self.store.flush().await?;
+        let handle = match self.start(name.clone(), tree) {
+            Ok(handle) => handle,
+            Err(error) => {
+                self.store.drop_realm(name.as_str())?;
+                return Err(error);
+            }
+        };
+        handle.remember_used_assertions(export.used_assertions)?;
+        if let Ok(mut realms) = self.realms.write() {
+            realms.insert(name.clone(), Some(handle.clone()));
+        }
+        let imported = handle.export_all().await?;
+        log::info!("realm={name} imported ({} clients)", imported.clients);
+        Ok(imported.summary())
+    }
+
+    /// Marks a realm moved to another node: from now on it answers 421, it leaves a
+    /// tombstone, and its data is deleted after `grace` (a restart before then deletes it at
+    /// start).
+    pub async fn mark_moved(
+        self: &Arc<Self>,
+        name: &RealmName,
+        grace: std::time::Duration,
+    ) -> Result<(), RealmError> {
+        let handle = self
+            .get(name.as_str())?
+            .ok_or_else(|| RealmError::NotFound(format!("no realm {name}")))?;
+        handle.set_status(RealmStatus::Moved).await?;
+        self.store.put_tombstone(name.as_str(), "moved")?;
+        self.store.flush().await?;
+        let registry = Arc::clone(self);
+        let name = name.clone();
+        actix_rt::spawn(async move {
+            actix_rt::time::sleep(grace).await;
+            let _guard = registry.changes.lock().await;
+            let still_moved = registry
+                .read_map(|realms| realms.get(&name).cloned())
+                .flatten()
+                .is_some_and(|handle| handle.status() == RealmStatus::Moved);
+            if still_moved {
+                match registry.remove(&name, "moved").await {
+                    Ok(()) => log::info!("realm={name} moved away: deleted after its grace period"),
+                    Err(why) => log::error!("realm={name} moved away, not deleted: {why}"),
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// Every tombstone as (realm, reason).
+    pub fn tombstones(&self) -> Result<Vec<(String, String)>, RealmError> {
+        Ok(self.store.tombstones()?)
+    }
+
+    /// Removes a realm's tombstone, so its realm file is imported again at the next start.
+    pub async fn remove_tombstone(&self, name: &RealmName) -> Result<(), RealmError> {
+        let _guard = self.changes.lock().await;
+        if self.contains(name) {
+            return Err(RealmError::InvalidRequest(format!(
+                "realm {name} is still here; its tombstone goes with it"
+            )));
+        }
+        if !self.store.remove_tombstone(name.as_str())? {
+            return Err(RealmError::NotFound(format!(
+                "no tombstone for realm {name}"
+            )));
+        }
+        self.store.flush().await?;
         Ok(())
     }
 
@@ -240,6 +361,18 @@ impl RealmRegistry {
             let name =
                 RealmName::parse(&stem).map_err(|why| format!("{}: {why}", path.display()))?;
             if self.exists(&name)? {
+                continue;
+            }
+            if let Some(reason) = self
+                .store
+                .tombstone(name.as_str())
+                .map_err(|e| e.to_string())?
+            {
+                log::info!(
+                    "realm={name} not imported from {}: it was {reason} (remove its tombstone to \
+                     import it again)",
+                    path.display()
+                );
                 continue;
             }
             let text = std::fs::read_to_string(&path)
@@ -302,16 +435,19 @@ impl RealmRegistry {
             publishers: Arc::new(load_publishers(&name, &tree)?),
         });
         let shared = Arc::new(RwLock::new(state));
+        let status = Arc::new(StatusCell::default());
         let context = RealmContext::new(
             format!("{}{}", self.public_url, base_path(&name)),
             Arc::clone(&self.fetcher),
             remembering_since,
+            status,
         );
         let actor = RealmActor::new(
             name.clone(),
             tree.clone(),
             Arc::clone(&shared),
             Arc::clone(&context.usage),
+            Arc::clone(&context.status),
         )?;
         let addr = match self.pick_arbiter() {
             Some(arbiter) => RealmActor::start_in_arbiter(arbiter, |_| actor),

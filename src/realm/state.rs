@@ -5,6 +5,7 @@
 use super::settings::ProviderSettings;
 use crate::jose::RealmKeys;
 use crate::software_statement::{DecryptionKeys, SoftwarePublisher};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// An immutable snapshot of a realm's settings, keys and publishers.
@@ -25,5 +26,40 @@ pub fn snapshot(shared: &SharedState) -> Arc<RealmState> {
     match shared.read() {
         Ok(state) => Arc::clone(&state),
         Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+    }
+}
+
+/// Whether a realm takes writes here: the steps of a live move (issue 10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RealmStatus {
+    /// Normal service.
+    Open,
+    /// Reads keep working; writes answer 503 with `Retry-After` while the realm is copied.
+    Fenced,
+    /// The realm now lives on another node: every request answers 421.
+    Moved,
+}
+
+/// A realm's status, written only by its actor (so a write handled after the fence is
+/// refused, whatever its timing) and read by its handles.
+#[derive(Default)]
+pub struct StatusCell(AtomicU8);
+
+impl StatusCell {
+    pub fn get(&self) -> RealmStatus {
+        match self.0.load(Ordering::Acquire) {
+            0 => RealmStatus::Open,
+            1 => RealmStatus::Fenced,
+            _ => RealmStatus::Moved,
+        }
+    }
+
+    pub(super) fn set(&self, status: RealmStatus) {
+        let raw = match status {
+            RealmStatus::Open => 0,
+            RealmStatus::Fenced => 1,
+            RealmStatus::Moved => 2,
+        };
+        self.0.store(raw, Ordering::Release);
     }
 }

@@ -19,6 +19,8 @@ use std::sync::Arc;
 const REALM_TREE_PREFIX: &str = "realm/";
 /// In the default tree, apart from every realm's.
 const READY_PROBE_KEY: &[u8] = b"dynreg/ready-probe";
+/// Tree of realm tombstones: realm name → why it is gone (SPEC §4).
+const TOMBSTONE_TREE: &str = "tombstones";
 
 /// The database: one per process, cheap to clone.
 #[derive(Clone)]
@@ -70,6 +72,45 @@ impl Store {
     pub fn drop_realm(&self, realm: &str) -> Result<(), StoreError> {
         self.db.drop_tree(format!("{REALM_TREE_PREFIX}{realm}"))?;
         Ok(())
+    }
+
+    /// Remembers that a realm was deleted or moved away, so its realm file is not imported
+    /// again (not yet durable).
+    pub fn put_tombstone(&self, realm: &str, reason: &str) -> Result<(), StoreError> {
+        self.db
+            .open_tree(TOMBSTONE_TREE)?
+            .insert(realm.as_bytes(), reason.as_bytes())?;
+        Ok(())
+    }
+
+    /// Why a realm is gone, if it left a tombstone.
+    pub fn tombstone(&self, realm: &str) -> Result<Option<String>, StoreError> {
+        let raw = self.db.open_tree(TOMBSTONE_TREE)?.get(realm.as_bytes())?;
+        Ok(raw.map(|reason| String::from_utf8_lossy(&reason).into_owned()))
+    }
+
+    /// Every tombstone as (realm, reason), in name order.
+    pub fn tombstones(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.db
+            .open_tree(TOMBSTONE_TREE)?
+            .iter()
+            .map(|entry| {
+                let (name, reason) = entry?;
+                Ok((
+                    String::from_utf8_lossy(&name).into_owned(),
+                    String::from_utf8_lossy(&reason).into_owned(),
+                ))
+            })
+            .collect()
+    }
+
+    /// Forgets a tombstone; true when there was one (not yet durable).
+    pub fn remove_tombstone(&self, realm: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .db
+            .open_tree(TOMBSTONE_TREE)?
+            .remove(realm.as_bytes())?
+            .is_some())
     }
 
     /// Waits until every write made before this call is on disk. Concurrent callers share

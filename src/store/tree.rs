@@ -3,6 +3,7 @@
 use super::{Store, StoreError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 /// One realm's tree. Writes are not durable until [`RealmTree::flush`] returns.
 #[derive(Clone)]
@@ -65,6 +66,41 @@ impl RealmTree {
                 BatchOp::Put { key, value } => batch.insert(key.as_bytes(), value),
                 BatchOp::Remove { key } => batch.remove(key.as_bytes()),
             }
+        }
+        self.tree.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Every key and value of the tree, in key order, values as the stored JSON text (copied,
+    /// not decoded: a realm export of 10,000 clients stays cheap).
+    pub fn entries(&self) -> Result<Vec<(String, Box<RawValue>)>, StoreError> {
+        self.tree
+            .iter()
+            .map(|entry| {
+                let (key, raw) = entry?;
+                let key = String::from_utf8_lossy(&key).into_owned();
+                let text = String::from_utf8(raw.to_vec()).map_err(|e| StoreError::Decode {
+                    key: key.clone(),
+                    source: serde::de::Error::custom(e),
+                })?;
+                let value = RawValue::from_string(text).map_err(|source| StoreError::Decode {
+                    key: key.clone(),
+                    source,
+                })?;
+                Ok((key, value))
+            })
+            .collect()
+    }
+
+    /// Replaces the whole content of the tree with `entries`, byte for byte, in one atomic
+    /// batch (not yet durable).
+    pub fn replace_all(&self, entries: &[(String, Box<RawValue>)]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for key in self.tree.iter().keys() {
+            batch.remove(key?);
+        }
+        for (key, value) in entries {
+            batch.insert(key.as_bytes(), value.get().as_bytes());
         }
         self.tree.apply_batch(batch)?;
         Ok(())

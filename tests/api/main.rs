@@ -13,6 +13,7 @@ mod open_registration;
 mod openapi;
 mod operator_errors;
 mod realm_lifecycle;
+mod realm_move;
 mod registration_policy;
 mod software_statement;
 mod statement_helpers;
