@@ -27,7 +27,8 @@ pub struct RealmExport {
     pub digest: String,
     /// Every stored entry of the realm as (key, JSON value), in key order.
     pub entries: Vec<(String, Box<RawValue>)>,
-    /// `client_id NUL jti` → expiry of client assertions already used (RFC 7523 §3).
+    /// Fingerprint of `client_id` and `jti` (hex SHA-256) → the time until which a client
+    /// assertion already used must stay refused (RFC 7523 §3).
     #[serde(default)]
     pub used_assertions: BTreeMap<String, u64>,
 }

@@ -645,14 +645,7 @@ impl RealmHandle {
     /// Everything the realm is, secrets included (see [`RealmExport`]).
     pub async fn export_all(&self) -> Result<RealmExport, RealmError> {
         let entries = self.addr.send(ExportEntries).await??;
-        let used = self
-            .context
-            .used_assertions
-            .lock()
-            .map_err(|_| RealmError::Unavailable)?
-            .iter()
-            .map(|(key, expires)| (key.clone(), *expires))
-            .collect();
+        let used = self.context.used_assertions.entries().into_iter().collect();
         Ok(RealmExport::new(self.name.to_string(), entries, used))
     }
 
@@ -661,11 +654,7 @@ impl RealmHandle {
         &self,
         used: impl IntoIterator<Item = (String, u64)>,
     ) -> Result<(), RealmError> {
-        self.context
-            .used_assertions
-            .lock()
-            .map_err(|_| RealmError::Unavailable)?
-            .extend(used);
+        self.context.used_assertions.restore(used, now_unix());
         Ok(())
     }
 

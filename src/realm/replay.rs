@@ -79,6 +79,37 @@ impl ReplayCache {
         Ok(())
     }
 
+    /// Every remembered entry, as (hex fingerprint, time after which it may be forgotten):
+    /// what a realm export carries so that a moved realm keeps refusing used assertions.
+    pub fn entries(&self) -> Vec<(String, u64)> {
+        let Ok(seen) = self.seen.lock() else {
+            return Vec::new();
+        };
+        seen.forget_after
+            .iter()
+            .map(|(fingerprint, until)| (hex(fingerprint), *until))
+            .collect()
+    }
+
+    /// Takes back entries from [`Self::entries`]; expired, malformed or over-capacity ones
+    /// are skipped.
+    pub fn restore(&self, entries: impl IntoIterator<Item = (String, u64)>, now: u64) {
+        let Ok(mut seen) = self.seen.lock() else {
+            return;
+        };
+        for (text, until) in entries {
+            if until <= now || seen.forget_after.len() >= self.capacity {
+                continue;
+            }
+            let Some(fingerprint) = unhex(&text) else {
+                continue;
+            };
+            if seen.forget_after.insert(fingerprint, until).is_none() {
+                seen.by_expiry.push(Reverse((until, fingerprint)));
+            }
+        }
+    }
+
     /// How many assertions are remembered.
     #[cfg(test)]
     fn len(&self) -> usize {
@@ -94,6 +125,22 @@ fn fingerprint(client_id: &str, jti: &str) -> Fingerprint {
     hasher.update(client_id.as_bytes());
     hasher.update(jti.as_bytes());
     hasher.finish()
+}
+
+fn hex(fingerprint: &Fingerprint) -> String {
+    fingerprint.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Fingerprint> {
+    let mut out = [0u8; 32];
+    if text.len() != 64 {
+        return None;
+    }
+    for (slot, pair) in out.iter_mut().zip(text.as_bytes().chunks(2)) {
+        let pair = std::str::from_utf8(pair).ok()?;
+        *slot = u8::from_str_radix(pair, 16).ok()?;
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -128,5 +175,19 @@ mod tests {
         );
         assert_eq!(cache.remember("a", "3", 500, 110), Ok(()), "1 expired");
         assert_eq!(cache.len(), 2);
+    }
+
+    #[test]
+    fn entries_survive_an_export_and_restore() {
+        let cache = ReplayCache::new(10);
+        cache.remember("a", "j", 500, 100).unwrap();
+        let moved = ReplayCache::new(10);
+        moved.restore(cache.entries(), 150);
+        assert_eq!(
+            moved.remember("a", "j", 500, 150),
+            Err(ReplayRefusal::Replayed)
+        );
+        moved.restore([("zz".to_owned(), 900)], 150);
+        assert_eq!(moved.len(), 1, "malformed entries are skipped");
     }
 }
