@@ -15,18 +15,8 @@ if [ ! -d target/console-node/node_modules/playwright-core ]; then
 fi
 cp scripts/lib/console-test.mjs target/console-node/
 
-cargo build -q --bin dynreg
-home=$(mktemp -d)
 token=console-test-admin-token-0123456789
-echo "$token" >"$home/admin-token"
-target/debug/dynreg --listen "127.0.0.1:$port" --data-dir "$home/data" --realms-dir realms \
-    --admin-token-file "$home/admin-token" >"$home/server.log" 2>&1 &
-server=$!
-cleanup() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$home"; }
-trap cleanup EXIT
-for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
-    sleep 0.1
-done
+# shellcheck source=scripts/lib/start-server.sh
+source scripts/lib/start-server.sh
 rm -rf target/console-screenshots
 timeout 180 node target/console-node/console-test.mjs "http://127.0.0.1:$port" "$token" "$PWD/target/console-screenshots"

@@ -13,19 +13,9 @@ command -v python3 >/dev/null || (apt-get update -qq && apt-get install -y -qq p
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check schemathesis==4.32.5
 
-cargo build -q --bin dynreg
-home=$(mktemp -d)
 token=schemathesis-admin-token-0123456789
-echo "$token" >"$home/admin-token"
-target/debug/dynreg --listen "127.0.0.1:$port" --data-dir "$home/data" --realms-dir realms \
-    --admin-token-file "$home/admin-token" >"$home/server.log" 2>&1 &
-server=$!
-cleanup() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$home"; }
-trap cleanup EXIT
-for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
-    sleep 0.1
-done
+# shellcheck source=scripts/lib/start-server.sh
+source scripts/lib/start-server.sh
 
 set +e
 # Fencing a realm or marking it moved makes it answer 503 / 421 on purpose, which would fail
