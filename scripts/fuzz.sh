@@ -27,6 +27,10 @@ done
 EXECS=${FUZZ_EXECS:-10000000}
 MAX_SECONDS=${FUZZ_MAX_SECONDS:-1800}
 SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-20}
+# Per-input time limit (ms) before AFL++ calls it a hang; empty lets AFL++ calibrate. Raise it
+# when the fuzzer shares its core (e.g. `nice -n 19` beside builds), or every slow slice looks
+# like a hang.
+TIMEOUT_MS=${FUZZ_TIMEOUT_MS:-}
 
 if ! cargo afl --version >/dev/null 2>&1; then
   echo "# installing cargo-afl" >&2
@@ -55,6 +59,7 @@ for target in "${targets[@]}"; do
   if [ "$mode" = full ]; then
     limits=(-V "$MAX_SECONDS" -E "$EXECS")
   fi
+  [ -z "$TIMEOUT_MS" ] || limits+=(-t "$TIMEOUT_MS")
   log="$out/afl.log"
   if ! cargo afl fuzz -i "fuzz/seeds/$target" -o "$out" "${limits[@]}" \
       "fuzz/target/release/$target" >"$log" 2>&1; then
