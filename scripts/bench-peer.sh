@@ -8,8 +8,8 @@
 # Installs npm `oidc-provider@9` into target/bench-peer (skipped when present) and runs it
 # with scripts/peer/oidc-provider-server.mjs: open registration, registration management
 # (RFC 7592, no RAT rotation), client_credentials with a static client, default in-memory
-# adapter (nothing durable; a 1000-entry LRU). dynreg runs on a fresh data directory with its
-# durable sled store (every registration is flushed before the answer). Each server in turn
+# adapter (nothing durable; a 1000-entry LRU). dynreg runs on a fresh data directory per
+# operation with its durable sled store (every registration is flushed before the answer). Each server in turn
 # is pinned to SERVER_CPU (`taskset -c 0`) and driven by `dynreg load` pinned to LOAD_CPU:
 #   register  open registration, the load tool's default body (same bytes for both)
 #   read      GET registration_client_uri with the registration access token
@@ -46,12 +46,11 @@ declare -A dynreg_rps dynreg_p99 peer_rps peer_p99
 ops=(register read token)
 
 # dynreg
-data="$BENCH_TMP/data"
-start_dynreg "$data"
-log "dynreg $DYNREG_URL pid $DYNREG_PID, workers $WORKERS"
 for op in "${ops[@]}"; do
+  fresh_dynreg
+  log "dynreg $DYNREG_URL pid $DYNREG_PID, workers $WORKERS"
   measure_load "dynreg_$op" "$op" --base-url "$DYNREG_URL" --realm alpha \
-    --admin-token-file "$data/admin-token" -c "$CONNECTIONS" --mix "$op=1"
+    --admin-token-file "$DYNREG_DATA/admin-token" -c "$CONNECTIONS" --mix "$op=1"
   dynreg_rps[$op]=$MEDIAN_RPS
   dynreg_p99[$op]=$MEDIAN_P99
 done

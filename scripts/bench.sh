@@ -17,7 +17,8 @@
 #                               token; CONNECTIONS (32) connections, realm `alpha`.
 #                               Also `<name>_p99` (ms) and `<name>_per_cpu` (requests per
 #                               CPU-second of the server process: robust to other load).
-#   register_c64, read_c64      the same at P99_CONNECTIONS (64) connections; p99 target 10 ms
+#   register_c64, read_c64,     the same at P99_CONNECTIONS (64) connections; p99 target 10 ms
+#   token_c64
 #                               (closed loop: p99 includes queueing, about 64 / throughput).
 #   realms_1 / realms_100       register and read in one realm vs spread over 100 realms
 #                               (`--realms 1` vs `--realms 100`), REALM_CONNECTIONS (100)
@@ -32,11 +33,21 @@
 #                               on dynreg's read URL of one client (Bearer RAT) and on
 #                               examples/fixed_body.rs serving a fixed body of the same size
 #                               with the same worker count on the same core. Target ≥ 0.5×.
-#                               (`dynreg load` cannot send a plain GET, so both use wrk.)
+#   token_vs_es256_limit        with basic and ceiling: tokens vs the limit one ES256
+#                               signature per token (`openssl speed ecdsap256` on the server
+#                               core) plus the fixed-body request set: 1 / (1/signs + 1/fixed).
+#                               Target ≥ 0.8× (issue 9's alternative to 10× the peer).
+#   load_tool_vs_wrk            the load tool itself: `dynreg load --url` (plain GETs, one
+#                               thread, CONNECTIONS) against fixed_body vs wrk (one thread, the
+#                               same connections) against the same server in the same run.
+#                               Target ≥ 0.9× of wrk's rate.
+# Every scenario (and each operation of basic, c64 and realms) gets a new server on an empty
+# data directory (fresh_dynreg), so no figure depends on what an earlier one stored.
 #
 # Knobs: DURATION (10), WARMUP (3), RUNS (3), CONNECTIONS (32), P99_CONNECTIONS (64),
 #        REALM_CONNECTIONS (100), WORKERS (1), SERVER_CPU (0), LOAD_CPU (1), SERVER_LOG (warn),
-#        SCENARIOS (all: "basic c64 realms fsync ceiling", any subset), CARGO_TARGET_DIR.
+#        SCENARIOS (all: "basic c64 realms fsync ceiling loadtool", any subset),
+#        CARGO_TARGET_DIR.
 #
 # WORKERS=1: on one pinned core a second HTTP event loop adds no capacity; measured 1 vs 2
 # (3 alternating pairs, 4 s registration runs, busy machine): 4373/3842/4152 vs
@@ -52,32 +63,37 @@ source scripts/lib/bench-common.sh
 
 P99_CONNECTIONS=${P99_CONNECTIONS:-64}
 REALM_CONNECTIONS=${REALM_CONNECTIONS:-100}
-SCENARIOS=${SCENARIOS:-basic c64 realms fsync ceiling}
+SCENARIOS=${SCENARIOS:-basic c64 realms fsync ceiling loadtool}
 want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 
-want ceiling && need_wrk
+{ want ceiling || want loadtool; } && need_wrk
 bench_build --bin dynreg --example fixed_body
 
-data="$BENCH_TMP/data"
-start_dynreg "$data"
-admin=(--admin-token-file "$data/admin-token")
-alpha=(--base-url "$DYNREG_URL" --realm alpha)
-MEASURE_PID=$DYNREG_PID
-log "dynreg $DYNREG_URL pid $DYNREG_PID, workers $WORKERS, server core $SERVER_CPU, load core $LOAD_CPU"
+# fresh: a new server on an empty data directory (see fresh_dynreg); sets admin and alpha.
+fresh() {
+  fresh_dynreg "$@"
+  admin=(--admin-token-file "$DYNREG_DATA/admin-token")
+  alpha=(--base-url "$DYNREG_URL" --realm alpha)
+  log "dynreg $DYNREG_URL pid $DYNREG_PID, workers $WORKERS, server core $SERVER_CPU, load core $LOAD_CPU"
+}
 log "duration ${DURATION}s, warm-up ${WARMUP}s, $RUNS run(s), medians"
 
+declare -A basic_rps
 if want basic; then
   for op in register read token; do
+    fresh
     measure_load "$op" "$op" "${alpha[@]}" "${admin[@]}" -c "$CONNECTIONS" --mix "$op=1"
     figure "$op" "$MEDIAN_RPS" req/s
     figure "${op}_p99" "$MEDIAN_P99" ms 2
     figure "${op}_per_cpu" "$MEDIAN_PER_CPU" req/cpu-s
+    basic_rps[$op]=$MEDIAN_RPS
   done
 fi
 
 if want c64; then
-  for op in register read; do
-    measure_load "${op}_c64" "$op" "${alpha[@]}" -c "$P99_CONNECTIONS" --mix "$op=1"
+  for op in register read token; do
+    fresh
+    measure_load "${op}_c64" "$op" "${alpha[@]}" "${admin[@]}" -c "$P99_CONNECTIONS" --mix "$op=1"
     figure "${op}_c64" "$MEDIAN_RPS" req/s
     limit "${op}_c64_p99" "$MEDIAN_P99" ms 10
   done
@@ -85,6 +101,7 @@ fi
 
 if want realms; then
   for op in register read; do
+    fresh
     measure_load "${op}_realms_1" "$op" --base-url "$DYNREG_URL" "${admin[@]}" --realms 1 \
       -c "$REALM_CONNECTIONS" --mix "$op=1"
     one=$MEDIAN_RPS
@@ -98,6 +115,7 @@ if want realms; then
 fi
 
 if want fsync; then
+  fresh
   measure_load register_fsync_on register "${alpha[@]}" -c "$CONNECTIONS" --mix register=1
   durable=$MEDIAN_RPS
   durable_per_cpu=$MEDIAN_PER_CPU
@@ -120,6 +138,7 @@ if want fsync; then
 fi
 
 if want ceiling; then
+  fresh
   read -r uri rat < <(register_one "$DYNREG_URL/am/oauth2/realms/root/realms/alpha/register")
   [ -n "${rat:-}" ] || { echo "could not register the client for the ceiling run" >&2; exit 1; }
   size=$(curl -sf -H "Authorization: Bearer $rat" "$uri" | wc -c)
@@ -130,16 +149,8 @@ if want ceiling; then
   figure read_wrk_p99 "$MEDIAN_P99" ms 2
   stop_pid "$DYNREG_PID"
 
-  taskset -c "$SERVER_CPU" "$BENCH_TMP/bin/fixed_body" 127.0.0.1:0 "$size" "$WORKERS" \
-    >"$BENCH_TMP/fixed_body.log" 2>&1 &
-  fixed_pid=$!
-  BENCH_PIDS+=("$fixed_pid")
-  for _ in $(seq 1 200); do
-    grep -q '^listening on ' "$BENCH_TMP/fixed_body.log" && break
-    sleep 0.05
-  done
-  fixed_url=$(sed -n 's/^listening on //p' "$BENCH_TMP/fixed_body.log")
-  [ -n "$fixed_url" ] || { echo "fixed_body did not start: $(cat "$BENCH_TMP/fixed_body.log")" >&2; exit 1; }
+  start_fixed_body "$size"
+  fixed_pid=$FIXED_PID fixed_url=$FIXED_URL
   fixed_size=$(curl -sf "$fixed_url/" | wc -c)
   [ "$fixed_size" = "$size" ] || { echo "fixed_body answered $fixed_size bytes, not $size" >&2; exit 1; }
   measure_wrk fixed_body "$fixed_url/am/oauth2/realms/root/realms/alpha/register?client_id=x" \
@@ -147,5 +158,28 @@ if want ceiling; then
   figure fixed_body "$MEDIAN_RPS" req/s
   figure fixed_body_p99 "$MEDIAN_P99" ms 2
   ratio read_vs_fixed_body "$dynreg_read" "$MEDIAN_RPS" 0.5
+  fixed_body_rps=$MEDIAN_RPS
   stop_pid "$fixed_pid"
+fi
+
+if want loadtool; then
+  start_fixed_body 1597
+  MEASURE_PID=$FIXED_PID
+  measure_wrk load_tool_wrk "$FIXED_URL/"
+  wrk_rate=$MEDIAN_RPS
+  figure load_tool_wrk "$wrk_rate" req/s
+  measure_load load_tool get --url "$FIXED_URL/" -c "$CONNECTIONS"
+  figure load_tool "$MEDIAN_RPS" req/s
+  figure load_tool_p99 "$MEDIAN_P99" ms 2
+  ratio load_tool_vs_wrk "$MEDIAN_RPS" "$wrk_rate" 0.9
+  stop_pid "$FIXED_PID"
+fi
+
+if want basic && want ceiling; then
+  signs=$(taskset -c "$SERVER_CPU" openssl speed -seconds 3 ecdsap256 2>/dev/null |
+    awk '/nistp256\)/ && NF > 4 {print $(NF - 1); exit}')
+  figure es256_signs "$signs" signs/s
+  token_limit=$(python3 -c "print(1 / (1 / $signs + 1 / $fixed_body_rps))")
+  figure token_es256_http_limit "$token_limit" req/s
+  ratio token_vs_es256_limit "${basic_rps[token]}" "$token_limit" 0.8
 fi

@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2034  # (sourced; sets variables its callers read)
-# Shared helpers of scripts/bench.sh, scripts/bench-peer.sh and scripts/bench-scale.sh.
-# Source it from the repository root after `set -euo pipefail`. Nothing here sends traffic
-# anywhere but 127.0.0.1.
+# Shared helpers of the bench*.sh scripts. Source it from the repository root after
+# `set -euo pipefail`: it first prints what the figures are measured on (bench_header).
+# Nothing here sends traffic anywhere but 127.0.0.1.
 #
 # Common knobs (environment):
 #   DURATION=10      seconds of each measured run
@@ -46,6 +46,24 @@ trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
 log() { echo "# $*" >&2; }
+
+# bench_header DIR: the first lines of every bench output: the commit measured (and whether
+# the tree had uncommitted changes, which the figures then include), CPU model, kernel, and
+# the filesystem DIR (where the data directories go) is on. Figures are only comparable
+# between outputs whose headers match.
+bench_header() {
+  local dir=$1 commit dirty=""
+  commit=$(git -C "$BENCH_ROOT" rev-parse HEAD 2>/dev/null || echo "unknown (not a git checkout)")
+  if [ -n "$(git -C "$BENCH_ROOT" status --porcelain 2>/dev/null)" ]; then
+    dirty=" (dirty: uncommitted changes are measured too)"
+  fi
+  echo "commit: $commit$dirty"
+  echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) CPUs; server on CPU $SERVER_CPU, load on CPU $LOAD_CPU"
+  echo "kernel: $(uname -srm)"
+  echo "data_filesystem: $(stat -f -c %T "$dir") on $(df -P "$dir" | awk 'NR == 2 {print $1}') ($dir)"
+  echo "started: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+}
+bench_header "$BENCH_TMP"
 
 # Builds the release binaries named as cargo arguments (e.g. --bin dynreg --example fixed_body)
 # and copies them into $BENCH_TMP/bin.
@@ -100,6 +118,40 @@ start_dynreg() {
   done
   echo "cannot start dynreg" >&2
   exit 1
+}
+
+# fresh_dynreg [extra server flags...]: stops the server the previous fresh_dynreg started
+# (and deletes its data) and starts one on a new, empty data directory, so no scenario sees
+# another's clients or caches. Sets DYNREG_DATA (admin token in $DYNREG_DATA/admin-token),
+# DYNREG_URL, DYNREG_PID and MEASURE_PID.
+FRESH_RUNS=0
+FRESH_PID=
+fresh_dynreg() {
+  if [ -n "$FRESH_PID" ]; then
+    stop_pid "$FRESH_PID"
+    rm -rf "$DYNREG_DATA"
+  fi
+  FRESH_RUNS=$((FRESH_RUNS + 1))
+  DYNREG_DATA="$BENCH_TMP/data-$FRESH_RUNS"
+  start_dynreg "$DYNREG_DATA" "$@"
+  FRESH_PID=$DYNREG_PID
+  MEASURE_PID=$DYNREG_PID
+}
+
+# start_fixed_body SIZE: examples/fixed_body.rs (built by bench_build ... --example fixed_body)
+# answering SIZE-byte bodies, pinned to SERVER_CPU with WORKERS workers; sets FIXED_URL and
+# FIXED_PID.
+start_fixed_body() {
+  taskset -c "$SERVER_CPU" "$BENCH_TMP/bin/fixed_body" 127.0.0.1:0 "$1" "$WORKERS" \
+    >"$BENCH_TMP/fixed_body.log" 2>&1 &
+  FIXED_PID=$!
+  BENCH_PIDS+=("$FIXED_PID")
+  for _ in $(seq 1 200); do
+    grep -q '^listening on ' "$BENCH_TMP/fixed_body.log" && break
+    sleep 0.05
+  done
+  FIXED_URL=$(sed -n 's/^listening on //p' "$BENCH_TMP/fixed_body.log")
+  [ -n "$FIXED_URL" ] || { echo "fixed_body did not start: $(cat "$BENCH_TMP/fixed_body.log")" >&2; exit 1; }
 }
 
 # wait_health URL PID TIMEOUT_SECONDS: true once URL/health answers 2xx while PID lives.
@@ -197,6 +249,17 @@ name, v, unit, mx = sys.argv[1], float(sys.argv[2]), sys.argv[3], float(sys.argv
 note = f"{sys.argv[5]}; " if len(sys.argv) > 5 else ""
 verdict = "MET" if v < mx else "MISSED"
 print(f"{name}: {v:.2f} {unit} ({note}target < {mx:g} {unit}: {verdict})")
+EOF
+}
+
+# at_least NAME VALUE UNIT MIN [NOTE]: prints `name: value unit (target ≥ MIN unit: MET|MISSED)`.
+at_least() {
+  python3 - "$@" <<'EOF'
+import sys
+name, v, unit, mn = sys.argv[1], float(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+note = f"{sys.argv[5]}; " if len(sys.argv) > 5 else ""
+verdict = "MET" if v >= mn else "MISSED"
+print(f"{name}: {v:.2f} {unit} ({note}target ≥ {mn:g} {unit}: {verdict})")
 EOF
 }
 

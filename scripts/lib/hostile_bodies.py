@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Sends issue 8's worst bodies to a running dynreg and measures the server's CPU per request.
 
-Usage: hostile_bodies.py URL PID [--requests N] [--flood N]
+Usage: hostile_bodies.py URL PID [--requests N] [--flood N] [--part bodies|replay|all]
 
 CPU time is the server process's utime+stime from /proc/PID/stat, read before and after N
 requests of one kind over one keep-alive connection; RSS is VmRSS from /proc/PID/status. Each
@@ -153,6 +153,9 @@ def main():
     parser.add_argument("pid", type=int)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--flood", type=int, default=15_000)
+    parser.add_argument("--part", choices=["bodies", "replay", "all"], default="all",
+                        help="bodies: CPU per hostile body and per token request; "
+                             "replay: RSS of the replay-cache floods")
     args = parser.parse_args()
     pid, n = args.pid, args.requests
     client = Client(args.url)
@@ -164,43 +167,7 @@ def main():
         assert len(raw) <= MAX_BODY, len(raw)
         return lambda _: client.post(register, raw)[0]
 
-    seed = {"redirect_uris": ["https://client.example.com/callback"],
-            "client_name#en": "My Client", "client_uri": "https://client.example.com/"}
-    print(f"# {n} requests per figure; server pid {pid}; CPU from /proc/{pid}/stat")
-    reference = measure("normal registration (reference)", pid, body_sender(seed), n, 5.0)
-
-    scope, length = [], 0
-    tokens = short_tokens()
-    while True:
-        token = next(tokens)
-        if length + len(token) + 1 + 20 > MAX_BODY:
-            break
-        scope.append(token)
-        length += len(token) + 1
-    tagged, length = {}, 2
-    for i in range(100_000):
-        key = f"client_name#a{i}"
-        length += len(key) + 10
-        if length > MAX_BODY:
-            break
-        tagged[key] = "n"
-    cases = [
-        (f"{len(scope)} unique scope tokens", {"scope": " ".join(scope)}),
-        ("10,000 contacts", fitting_list("contacts", lambda t: t, 10_000)[0]),
-        ("16,000 redirect_uris (as many as fit)",
-         fitting_list("redirect_uris", lambda t: t, 16_000)[0]),
-        ("60,000-character client_name", {"client_name": "n" * 60_000}),
-        (f"{len(tagged)} language-tagged names", tagged),
-        ("30 redirect_uris of 2,000 bytes (accepted)",
-         {"redirect_uris": [f"https://c.example/{i:04d}/" + "p" * 1975 for i in range(30)]}),
-    ]
     other = Key()
-    keys_330 = [dict(other.jwk) for _ in range(330)]
-    cases.append(("330-key jwks without kid (registration)",
-                  {"token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": keys_330}}))
-    for name, body in cases:
-        measure(name, pid, body_sender(body), n, 5.0, reference)
-
     # Token requests by a client with the largest key set allowed, none with a kid, signed by
     # the last key: every key is tried before the one that verifies.
     signer = Key()
@@ -216,34 +183,72 @@ def main():
         return {"iss": client_id, "sub": client_id, "aud": issuer, "iat": now,
                 "exp": exp, "jti": jti}
 
-    token = f"{REALM}/access_token"
+    token_path = f"{REALM}/access_token"
     form = "application/x-www-form-urlencoded"
-    assertions = [signer.sign(claims(f"t{i}", int(time.time()) + 300)) for i in range(n)]
-    measure("token request, 16 keys without kid", pid,
-            lambda i: client.post(token, token_form(assertions[i]), form)[0], n, 5.0,
-            reference)
+    if args.part in ("bodies", "all"):
+        seed = {"redirect_uris": ["https://client.example.com/callback"],
+                "client_name#en": "My Client", "client_uri": "https://client.example.com/"}
+        print(f"# {n} requests per figure; server pid {pid}; CPU from /proc/{pid}/stat")
+        reference = measure("normal registration (reference)", pid, body_sender(seed), n, 5.0)
 
-    # The replay-cache flood: 11 KB jti, exp in 2100 (refused now), then the most the rules
-    # allow: 256-byte jti, exp ten minutes ahead (accepted and remembered).
-    for name, jti_bytes, exp in [
-        ("11 KB jti, exp in 2100", 11_000, 4_102_444_800),
-        ("256-byte jti, exp +600 s (accepted)", 256, None),
-    ]:
-        flood = args.flood
-        rss_before = rss_mib(pid)
-        statuses = {}
-        started = time.monotonic()
-        for i in range(flood):
-            jti = (f"{i}-" + "j" * jti_bytes)[:jti_bytes]
-            assertion = signer.sign(claims(jti, exp or int(time.time()) + 600))
-            status = client.post(token, token_form(assertion), form)[0]
-            statuses[status] = statuses.get(status, 0) + 1
-        grown = rss_mib(pid) - rss_before
-        verdict = "MET" if grown < 40 else "MISSED"
-        results.append(verdict)
-        answers = ",".join(f"{s}x{c}" for s, c in sorted(statuses.items()))
-        print(f"{flood} assertions, {name:36s} RSS +{grown:6.1f} MiB in "
-              f"{time.monotonic() - started:5.1f} s  target < 40 MiB: {verdict}  answers {answers}")
+        scope, length = [], 0
+        tokens = short_tokens()
+        while True:
+            token = next(tokens)
+            if length + len(token) + 1 + 20 > MAX_BODY:
+                break
+            scope.append(token)
+            length += len(token) + 1
+        tagged, length = {}, 2
+        for i in range(100_000):
+            key = f"client_name#a{i}"
+            length += len(key) + 10
+            if length > MAX_BODY:
+                break
+            tagged[key] = "n"
+        cases = [
+            (f"{len(scope)} unique scope tokens", {"scope": " ".join(scope)}),
+            ("10,000 contacts", fitting_list("contacts", lambda t: t, 10_000)[0]),
+            ("16,000 redirect_uris (as many as fit)",
+             fitting_list("redirect_uris", lambda t: t, 16_000)[0]),
+            ("60,000-character client_name", {"client_name": "n" * 60_000}),
+            (f"{len(tagged)} language-tagged names", tagged),
+            ("30 redirect_uris of 2,000 bytes (accepted)",
+             {"redirect_uris": [f"https://c.example/{i:04d}/" + "p" * 1975 for i in range(30)]}),
+        ]
+        keys_330 = [dict(other.jwk) for _ in range(330)]
+        cases.append(("330-key jwks without kid (registration)",
+                      {"token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": keys_330}}))
+        for name, body in cases:
+            measure(name, pid, body_sender(body), n, 5.0, reference)
+
+        assertions = [signer.sign(claims(f"t{i}", int(time.time()) + 300)) for i in range(n)]
+        measure("token request, 16 keys without kid", pid,
+                lambda i: client.post(token_path, token_form(assertions[i]), form)[0], n, 5.0,
+                reference)
+
+    if args.part in ("replay", "all"):
+        # The replay-cache flood: 11 KB jti, exp in 2100 (refused now), then the most the rules
+        # allow: 256-byte jti, exp ten minutes ahead (accepted and remembered).
+        for name, jti_bytes, exp in [
+            ("11 KB jti, exp in 2100", 11_000, 4_102_444_800),
+            ("256-byte jti, exp +600 s (accepted)", 256, None),
+        ]:
+            flood = args.flood
+            rss_before = rss_mib(pid)
+            statuses = {}
+            started = time.monotonic()
+            for i in range(flood):
+                jti = (f"{i}-" + "j" * jti_bytes)[:jti_bytes]
+                assertion = signer.sign(claims(jti, exp or int(time.time()) + 600))
+                status = client.post(token_path, token_form(assertion), form)[0]
+                statuses[status] = statuses.get(status, 0) + 1
+            grown = rss_mib(pid) - rss_before
+            verdict = "MET" if grown < 40 else "MISSED"
+            results.append(verdict)
+            answers = ",".join(f"{s}x{c}" for s, c in sorted(statuses.items()))
+            print(f"{flood} assertions, {name:36s} RSS +{grown:6.1f} MiB in "
+                  f"{time.monotonic() - started:5.1f} s  target < 40 MiB: {verdict}  answers {answers}")
 
     missed = results.count("MISSED")
     print(f"# {len(results) - missed} MET, {missed} MISSED")

@@ -1,10 +1,11 @@
 //! Command-line options of `dynreg load`.
 
+use clap::builder::TypedValueParser;
 use clap::Args;
 use std::path::PathBuf;
 
 /// Load-test a dynreg deployment (or another RFC 7591 server) per realm.
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct LoadOptions {
     /// Base URL of the server.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
@@ -14,10 +15,24 @@ pub struct LoadOptions {
     #[arg(long, default_value = "alpha")]
     pub realm: String,
 
-    /// Spread the load over N realms named load-0..load-N-1, created (or reused) through the
-    /// admin API with open registration on and a token client.
-    #[arg(long)]
+    /// Spread the load over N new realms (load-<run>-0 …), created through the admin API with
+    /// open registration on (and a token client with a random secret when the mix needs
+    /// one); deleted at the end unless --keep.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=10_000).map(usize::from))]
     pub realms: Option<usize>,
+
+    /// Leave what the run created (realms, token client, prepared clients) on the server.
+    #[arg(long)]
+    pub keep: bool,
+
+    /// Plain GET of this fixed URL instead of the mix (e.g. to measure the tool against a
+    /// fixed-body server, or any read endpoint).
+    #[arg(long, conflicts_with_all = ["mix", "realms", "token_client"])]
+    pub url: Option<String>,
+
+    /// Header sent with --url, as "Name: value" (repeatable).
+    #[arg(long, short = 'H', requires = "url")]
+    pub header: Vec<String>,
 
     /// Admin token (needed with --realms and for the token operations).
     #[arg(long, env = "DYNREG_ADMIN_TOKEN")]
@@ -65,7 +80,7 @@ pub struct LoadOptions {
     pub token_endpoint: Option<String>,
 
     /// client_id:client_secret of an existing client_credentials client (instead of the one
-    /// the tool creates through the admin API).
+    /// the tool creates through the admin API with a random secret and deletes at the end).
     #[arg(long)]
     pub token_client: Option<String>,
 

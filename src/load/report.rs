@@ -1,6 +1,5 @@
 //! Counting and reporting: HDR latency histograms per operation, errors by status, progress.
 
-use awc::http::StatusCode;
 use hdrhistogram::Histogram;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -13,19 +12,26 @@ use std::time::{Duration, Instant};
 #[derive(Default)]
 pub struct Progress {
     done: AtomicU64,
+    failed: AtomicU64,
     stopped: AtomicBool,
 }
 
 impl Progress {
-    pub fn tick(&self) {
+    /// Counts one answered (or failed) request.
+    pub fn tick(&self, success: bool) {
         self.done.fetch_add(1, Ordering::Relaxed);
+        if !success {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     pub fn stop(&self) {
         self.stopped.store(true, Ordering::Relaxed);
     }
 
-    /// Prints one progress line per second to stderr until stopped.
+    /// Prints one progress line per second to stderr until stopped: the rate over the last
+    /// second (not the average since the start, which hides a stall), the total and the
+    /// failures so far.
     pub fn spawn_ticker(
         self: &Arc<Self>,
         started: Instant,
@@ -33,16 +39,20 @@ impl Progress {
     ) -> std::thread::JoinHandle<()> {
         let progress = Arc::clone(self);
         std::thread::spawn(move || {
-            let mut last = 0;
+            let mut last_second = 0;
+            let mut last = (started, 0);
             while !progress.stopped.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(200));
-                let elapsed = started.elapsed().as_secs();
-                if elapsed > last && !quiet {
-                    last = elapsed;
+                std::thread::sleep(Duration::from_millis(100));
+                let now = Instant::now();
+                let second = now.duration_since(started).as_secs();
+                if second > last_second && !quiet {
+                    last_second = second;
                     let done = progress.done.load(Ordering::Relaxed);
+                    let failed = progress.failed.load(Ordering::Relaxed);
+                    let rate = (done - last.1) as f64 / now.duration_since(last.0).as_secs_f64();
+                    last = (now, done);
                     eprintln!(
-                        "  {elapsed:>4}s  {done:>10} requests  {:>10.0} req/s",
-                        done as f64 / started.elapsed().as_secs_f64()
+                        "  {second:>4}s  last second: {rate:>9.0} req/s  total: {done:>10} requests, {failed} failed"
                     );
                 }
             }
@@ -103,12 +113,7 @@ impl Stats {
             .unwrap_or_default()
     }
 
-    pub fn record(
-        &mut self,
-        operation: &'static str,
-        latency: Duration,
-        outcome: Result<StatusCode, String>,
-    ) {
+    pub fn record(&mut self, operation: &'static str, latency: Duration, outcome: Result<u16, String>) {
         let entry = self
             .operations
             .entry(operation)
@@ -118,7 +123,7 @@ impl Stats {
             .max(1);
         let _ = entry.latency_us.record(micros.min(120_000_000));
         match outcome {
-            Ok(status) => *entry.by_status.entry(status.as_u16()).or_default() += 1,
+            Ok(status) => *entry.by_status.entry(status).or_default() += 1,
             Err(_) => entry.transport_errors += 1,
         }
     }
@@ -151,6 +156,26 @@ const PERCENTILES: [(&str, f64); 4] =
 impl Report {
     pub fn new(stats: Stats, elapsed: Duration) -> Self {
         Self { stats, elapsed }
+    }
+
+    /// Requests that got no 2xx answer, with their statuses (`404×12, transport×3`).
+    pub fn failures(&self) -> (u64, String) {
+        let mut by_status: BTreeMap<u16, u64> = BTreeMap::new();
+        let mut transport = 0;
+        for op in self.stats.operations.values() {
+            for (status, n) in op.by_status.iter().filter(|(s, _)| !(200..300).contains(*s)) {
+                *by_status.entry(*status).or_default() += n;
+            }
+            transport += op.transport_errors;
+        }
+        let mut parts: Vec<String> = by_status.iter().map(|(s, n)| format!("{s}×{n}")).collect();
+        if transport > 0 {
+            parts.push(format!("transport error×{transport}"));
+        }
+        (
+            by_status.values().sum::<u64>() + transport,
+            parts.join(", "),
+        )
     }
 
     pub fn total_requests(&self) -> u64 {
@@ -243,6 +268,7 @@ impl Report {
         json!({
             "duration_seconds": seconds,
             "total_requests": self.total_requests(),
+            "failed_requests": self.failures().0,
             "requests_per_second": self.total_requests() as f64 / seconds,
             "operations": operations,
         })

@@ -1,18 +1,15 @@
 //! What the load tool sends: targets (per realm endpoints), the operation mix, and the
 //! per-connection loops.
 
+use super::conn::{Connection, Request, Response};
 use super::options::LoadOptions;
 use super::report::{Progress, Stats};
-use awc::http::{Method, StatusCode};
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-use serde_json::{json, Value};
-use std::sync::atomic::{AtomicU64, Ordering};
+use super::setup::Fixtures;
+use bytes::Bytes;
+use serde_json::{json, Map, Value};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-const TOKEN_CLIENT_ID: &str = "load-token-client";
-const TOKEN_CLIENT_SECRET: &str = "load-token-client-secret";
 
 /// One kind of request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -23,16 +20,18 @@ pub enum Operation {
     Delete,
     Token,
     RegisterWithToken,
+    Get,
 }
 
 impl Operation {
-    const ALL: [Operation; 6] = [
+    const ALL: [Operation; 7] = [
         Self::Register,
         Self::Read,
         Self::Update,
         Self::Delete,
         Self::Token,
         Self::RegisterWithToken,
+        Self::Get,
     ];
 
     pub fn name(self) -> &'static str {
@@ -43,6 +42,7 @@ impl Operation {
             Self::Delete => "delete",
             Self::Token => "token",
             Self::RegisterWithToken => "register-with-token",
+            Self::Get => "get",
         }
     }
 
@@ -50,134 +50,145 @@ impl Operation {
         matches!(self, Self::Read | Self::Update | Self::Delete)
     }
 
-    fn needs_token_client(self) -> bool {
+    pub fn needs_token_client(self) -> bool {
         matches!(self, Self::Token | Self::RegisterWithToken)
     }
 }
 
-/// Where one realm's requests go.
-struct Target {
-    registration_endpoint: String,
-    token_endpoint: String,
-    /// `Authorization: Basic` value of the token client.
-    token_client: Option<String>,
-    /// Initial access token for `register-with-token`.
-    initial_token: Option<String>,
+/// Where one realm's requests go, rendered once.
+pub struct Target {
+    /// Open registration with the run's body.
+    pub register: Option<Request>,
+    /// Registration with the initial access token (`register-with-token`).
+    pub register_with_token: Option<Request>,
+    /// `client_credentials` with the token client.
+    pub token: Option<Request>,
+    /// The fixed URL of `--url`.
+    pub get: Option<Request>,
+}
+
+impl Target {
+    /// The request of an operation that sends the same bytes every time (`None` for the
+    /// operations on registered clients, and for kinds this target does not have).
+    fn fixed(&self, operation: Operation) -> Option<&Request> {
+        match operation {
+            Operation::Register => self.register.as_ref(),
+            Operation::RegisterWithToken => self.register_with_token.as_ref(),
+            Operation::Token => self.token.as_ref(),
+            Operation::Get => self.get.as_ref(),
+            Operation::Read | Operation::Update | Operation::Delete => None,
+        }
+    }
 }
 
 /// Everything the connection loops share.
 pub struct Plan {
-    targets: Vec<Target>,
+    pub targets: Vec<Target>,
     /// Every connection waits here after its preparation, so measuring starts together.
     gate: tokio::sync::Barrier,
     /// When measuring started: set by the first connection through the gate.
     pub measuring_since: std::sync::OnceLock<Instant>,
-    mix: Vec<(Operation, u32)>,
-    body: bytes::Bytes,
+    pub mix: Vec<(Operation, u32)>,
+    /// The registration body as a JSON object (updates add `client_id` to it).
+    pub body: Map<String, Value>,
     deadline: Option<Duration>,
     remaining: Option<AtomicU64>,
+    /// Set on Ctrl-C: connections stop at their next request.
+    pub stopping: Arc<AtomicBool>,
+    /// Whether connections delete the clients they prepared when they finish.
+    delete_prepared: bool,
 }
 
 impl Plan {
-    /// Parses the mix and makes the realms, clients and tokens the run needs.
-    pub async fn prepare(options: &LoadOptions) -> Result<Self, String> {
-        let mix = parse_mix(&options.mix)?;
-        let mut body: Value =
-            serde_json::from_str(&options.body).map_err(|e| format!("--body is not JSON: {e}"))?;
-        if let Some(path) = &options.software_statement {
-            let statement = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let object = body
-                .as_object_mut()
-                .ok_or("--body must be a JSON object to carry a software statement")?;
-            object.insert("software_statement".into(), json!(statement.trim()));
-        }
-        let needs_token_client = mix.iter().any(|(op, _)| op.needs_token_client());
-        let http = client();
-        let admin = admin_token(options)?;
-        let base = options.base_url.trim_end_matches('/');
-        let realm_names: Vec<String> = match options.realms {
-            Some(count) => (0..count).map(|i| format!("load-{i}")).collect(),
-            None => vec![options.realm.clone()],
+    /// Parses the mix and body, makes the realms and clients the run needs (recorded in
+    /// `fixtures` for the clean-up) and checks that every kind of request gets a 2xx.
+    pub async fn prepare(
+        options: &LoadOptions,
+        fixtures: &mut Fixtures,
+        stopping: Arc<AtomicBool>,
+    ) -> Result<Self, String> {
+        let mix = match &options.url {
+            Some(_) => vec![(Operation::Get, 1)],
+            None => parse_mix(&options.mix)?,
         };
-        let mut targets = Vec::new();
-        for name in &realm_names {
-            if options.realms.is_some() {
-                ensure_realm(&http, base, admin.as_deref(), name).await?;
-            } else if needs_token_client && options.token_client.is_none() {
-                ensure_token_client(&http, base, admin.as_deref(), name).await?;
-            }
-            let realm_base = format!("{base}/am/oauth2/realms/root/realms/{name}");
-            let token_client = if needs_token_client {
-                let pair = options
-                    .token_client
-                    .clone()
-                    .unwrap_or_else(|| format!("{TOKEN_CLIENT_ID}:{TOKEN_CLIENT_SECRET}"));
-                Some(format!("Basic {}", STANDARD.encode(pair)))
-            } else {
-                None
-            };
-            targets.push(Target {
-                registration_endpoint: options
-                    .registration_endpoint
-                    .clone()
-                    .unwrap_or_else(|| format!("{realm_base}/register")),
-                token_endpoint: options
-                    .token_endpoint
-                    .clone()
-                    .unwrap_or_else(|| format!("{realm_base}/access_token")),
-                token_client,
-                initial_token: None,
-            });
-        }
-        if mix
-            .iter()
-            .any(|(op, _)| *op == Operation::RegisterWithToken)
-        {
-            for target in &mut targets {
-                let (status, answer) = send_token_request(&http, target).await?;
-                let token = answer
-                    .get("access_token")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| {
-                        format!("token endpoint answered {status} without a token: {answer}")
-                    })?;
-                target.initial_token = Some(token.to_owned());
-            }
-        }
-        Ok(Self {
+        let body = registration_body(options)?;
+        let body_bytes: Bytes = serde_json::to_vec(&body).map_err(|e| e.to_string())?.into();
+        let targets = fixtures.targets(options, &mix, &body_bytes, &stopping).await?;
+        let plan = Self {
             targets,
             gate: tokio::sync::Barrier::new(options.connections.max(1)),
             measuring_since: std::sync::OnceLock::new(),
             mix,
-            body: serde_json::to_vec(&body).map_err(|e| e.to_string())?.into(),
+            body,
             deadline: match options.requests {
                 Some(_) => None,
                 None => Some(Duration::from_secs_f64(options.duration.max(0.1))),
             },
             remaining: options.requests.map(AtomicU64::new),
-        })
+            stopping,
+            delete_prepared: !options.keep && !fixtures.owns_realms(),
+        };
+        plan.probe(fixtures.connection()).await?;
+        Ok(plan)
+    }
+
+    /// One request of each fixed kind in the mix to the first target, before measuring, so a
+    /// wrong URL, realm or policy stops the run with the server's answer instead of a table
+    /// of errors. Clients it registers are deleted again.
+    async fn probe(&self, conn: &mut Connection) -> Result<(), String> {
+        let Some(target) = self.targets.first() else {
+            return Err("no target".into());
+        };
+        for (operation, _) in &self.mix {
+            // Read, update and delete are covered by each connection's preparation, which
+            // registers its clients.
+            let Some(request) = target.fixed(*operation) else {
+                continue;
+            };
+            let response = conn
+                .send(request)
+                .await
+                .map_err(|e| format!("pre-flight {}: {e}", operation.name()))?;
+            if !response.is_success() {
+                return Err(format!(
+                    "pre-flight {} answered {}{}",
+                    operation.name(),
+                    response.describe(),
+                    match operation {
+                        Operation::Register => " (is open registration on in this realm?)",
+                        _ => "",
+                    }
+                ));
+            }
+            if matches!(
+                operation,
+                Operation::Register | Operation::RegisterWithToken
+            ) {
+                if let Some(client) = Managed::from_registration(self, &response)? {
+                    let _ = conn.send(&client.delete).await;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// One line about the run, for the operator.
-    pub fn describe(&self) -> String {
+    pub fn describe(&self, targets: &str) -> String {
         let mix: Vec<String> = self
             .mix
             .iter()
             .map(|(op, weight)| format!("{}={weight}", op.name()))
             .collect();
         format!(
-            "load: {} realm(s), mix {}, first endpoint {}",
-            self.targets.len(),
+            "load: {targets}, mix {}",
             mix.join(","),
-            self.targets
-                .first()
-                .map(|t| t.registration_endpoint.as_str())
-                .unwrap_or("-")
         )
     }
 
     fn take_budget(&self) -> bool {
+        if self.stopping.load(Ordering::Relaxed) {
+            return false;
+        }
         match &self.remaining {
             None => true,
             Some(remaining) => remaining
@@ -187,19 +198,80 @@ impl Plan {
     }
 }
 
-/// A client this connection registered and manages.
+/// The registration body: `--body`, plus the software statement if one is given.
+fn registration_body(options: &LoadOptions) -> Result<Map<String, Value>, String> {
+    let body: Value =
+        serde_json::from_str(&options.body).map_err(|e| format!("--body is not JSON: {e}"))?;
+    let Value::Object(mut body) = body else {
+        return Err("--body must be a JSON object".into());
+    };
+    if let Some(path) = &options.software_statement {
+        let statement = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        body.insert("software_statement".into(), json!(statement.trim()));
+    }
+    Ok(body)
+}
+
+/// A client a connection registered and manages, with its requests rendered.
 struct Managed {
-    uri: String,
-    token: String,
+    read: Request,
+    update: Request,
+    delete: Request,
+}
+
+impl Managed {
+    /// The client of a successful registration answer; `None` if the answer lacks the
+    /// management fields (a server without RFC 7592).
+    fn from_registration(plan: &Plan, response: &Response) -> Result<Option<Self>, String> {
+        let answer = response.json();
+        let field = |name: &str| answer.get(name).and_then(Value::as_str);
+        let (Some(client_id), Some(uri), Some(token)) = (
+            field("client_id"),
+            field("registration_client_uri"),
+            field("registration_access_token"),
+        ) else {
+            return Ok(None);
+        };
+        Self::new(plan, client_id, uri, token).map(Some)
+    }
+
+    fn new(plan: &Plan, client_id: &str, uri: &str, token: &str) -> Result<Self, String> {
+        let bearer = format!("Bearer {token}");
+        let mut body = plan.body.clone();
+        body.insert("client_id".into(), json!(client_id));
+        let body = serde_json::to_vec(&body).map_err(|e| e.to_string())?;
+        Ok(Self {
+            read: Request::new("GET", uri, &[("Authorization", bearer.as_str())], None)?,
+            update: Request::new(
+                "PUT",
+                uri,
+                &[
+                    ("Authorization", bearer.as_str()),
+                    ("Content-Type", "application/json"),
+                ],
+                Some(&body),
+            )?,
+            delete: Request::new("DELETE", uri, &[("Authorization", bearer.as_str())], None)?,
+        })
+    }
+}
+
+/// What one connection measured.
+pub struct WorkerOutcome {
+    pub stats: Stats,
+    /// Clients its `register` operations created that it does not delete.
+    pub registered: u64,
 }
 
 /// One connection's loop.
 pub struct Worker {
     plan: Arc<Plan>,
     target: usize,
-    http: awc::Client,
+    conn: Connection,
     managed: Vec<Managed>,
     prepared: usize,
+    registered: u64,
     rng: u64,
     interval: Option<Duration>,
     offset: Duration,
@@ -217,9 +289,10 @@ impl Worker {
         Self {
             target: connection % plan.targets.len().max(1),
             plan,
-            http: client(),
+            conn: Connection::default(),
             managed: Vec::new(),
             prepared: options.prepared_clients.max(1),
+            registered: 0,
             rng: 0x9E37_79B9_7F4A_7C15
                 ^ (connection as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03),
             interval,
@@ -227,11 +300,16 @@ impl Worker {
         }
     }
 
-    pub async fn run(mut self, progress: &Progress) -> Result<Stats, String> {
+    pub async fn run(mut self, progress: &Progress) -> Result<WorkerOutcome, String> {
         let prepared = self.prepare().await;
         // Wait for every connection even after a failure, so the others are not stuck.
         self.plan.gate.wait().await;
-        prepared?;
+        if let Err(why) = prepared {
+            // Stop the other connections too: the run ends with this error.
+            self.plan.stopping.store(true, Ordering::Relaxed);
+            self.delete_prepared().await;
+            return Err(why);
+        }
         let run_started = *self.plan.measuring_since.get_or_init(Instant::now);
         let mut stats = Stats::default();
         let mut sent: u32 = 0;
@@ -260,11 +338,19 @@ impl Worker {
             // Spread requests over every realm, whatever the number of connections.
             self.target = (self.target + 1) % self.plan.targets.len().max(1);
             let outcome = self.perform(operation).await;
+            let success = matches!(outcome, Ok(status) if (200..300).contains(&status));
+            if success && operation == Operation::Register {
+                self.registered += 1;
+            }
             stats.record(operation.name(), scheduled.elapsed(), outcome);
-            progress.tick();
+            progress.tick(success);
         }
         stats.finished_at(Instant::now());
-        Ok(stats)
+        self.delete_prepared().await;
+        Ok(WorkerOutcome {
+            stats,
+            registered: self.registered,
+        })
     }
 
     /// Registers the clients that read, update and delete work on, over every realm.
@@ -281,6 +367,16 @@ impl Worker {
             }
         }
         Ok(())
+    }
+
+    /// Deletes the prepared clients still alive (not when `--keep`, nor in realms the run
+    /// made, which go as a whole).
+    async fn delete_prepared(&mut self) {
+        if self.plan.delete_prepared {
+            for client in std::mem::take(&mut self.managed) {
+                let _ = self.conn.send(&client.delete).await;
+            }
+        }
     }
 
     fn pick(&mut self) -> Operation {
@@ -300,140 +396,67 @@ impl Worker {
     }
 
     /// Sends one request; `Ok(status)` for any HTTP answer, `Err` for transport failures.
-    async fn perform(&mut self, operation: Operation) -> Result<StatusCode, String> {
-        let target = self.plan.targets.get(self.target).ok_or("no target")?;
-        match operation {
-            Operation::Register => {
-                let endpoint = target.registration_endpoint.clone();
-                let (status, _) = self.send(Method::POST, &endpoint, None, true).await?;
-                Ok(status)
-            }
-            Operation::RegisterWithToken => {
-                let endpoint = target.registration_endpoint.clone();
-                let token = target.initial_token.clone();
-                let (status, _) = self
-                    .send(Method::POST, &endpoint, token.as_deref(), true)
-                    .await?;
-                Ok(status)
-            }
-            Operation::Token => Ok(send_token_request(&self.http, target).await?.0),
-            Operation::Read | Operation::Update | Operation::Delete => {
-                if self.managed.is_empty() {
-                    self.register_managed().await?;
-                }
-                let index = (self.rng as usize) % self.managed.len();
-                let Some(client) = self.managed.get(index) else {
-                    return Err("no managed client".into());
-                };
-                let (uri, token) = (client.uri.clone(), client.token.clone());
-                let method = match operation {
-                    Operation::Read => Method::GET,
-                    Operation::Update => Method::PUT,
-                    _ => Method::DELETE,
-                };
-                let with_body = operation == Operation::Update;
-                let (status, answer) = self.send(method, &uri, Some(&token), with_body).await?;
-                if operation == Operation::Update {
-                    if let (Some(fresh), Some(client)) = (
-                        answer
-                            .get("registration_access_token")
-                            .and_then(Value::as_str),
-                        self.managed.get_mut(index),
-                    ) {
-                        client.token = fresh.to_owned();
+    async fn perform(&mut self, operation: Operation) -> Result<u16, String> {
+        let plan = Arc::clone(&self.plan);
+        let target = plan.targets.get(self.target).ok_or("no target")?;
+        if let Some(request) = target.fixed(operation) {
+            return Ok(self.conn.send(request).await?.status);
+        }
+        if self.managed.is_empty() {
+            self.register_managed().await?;
+        }
+        let index = (self.rng as usize) % self.managed.len().max(1);
+        let client = self.managed.get(index).ok_or("no managed client")?;
+        let request = match operation {
+            Operation::Read => &client.read,
+            Operation::Update => &client.update,
+            _ => &client.delete,
+        };
+        let response = self.conn.send(request).await?;
+        if response.is_success() {
+            match operation {
+                Operation::Update => {
+                    // A server that rotates the registration access token on update.
+                    let answer = response.json();
+                    let rotated = answer
+                        .get("registration_access_token")
+                        .and_then(Value::as_str);
+                    let uri = answer.get("registration_client_uri").and_then(Value::as_str);
+                    let client_id = answer.get("client_id").and_then(Value::as_str);
+                    if let (Some(token), Some(uri), Some(client_id)) = (rotated, uri, client_id) {
+                        self.managed[index] = Managed::new(&plan, client_id, uri, token)?;
                     }
                 }
-                if operation == Operation::Delete && status.is_success() {
+                Operation::Delete => {
                     self.managed.swap_remove(index);
                 }
-                Ok(status)
+                _ => {}
             }
         }
+        Ok(response.status)
     }
 
     async fn register_managed(&mut self) -> Result<(), String> {
-        let target = self.plan.targets.get(self.target).ok_or("no target")?;
-        let endpoint = target.registration_endpoint.clone();
-        let (status, answer) = self.send(Method::POST, &endpoint, None, true).await?;
-        let uri = answer
-            .get("registration_client_uri")
-            .and_then(Value::as_str);
-        let token = answer
-            .get("registration_access_token")
-            .and_then(Value::as_str);
-        match (status.is_success(), uri, token) {
-            (true, Some(uri), Some(token)) => {
-                self.managed.push(Managed {
-                    uri: uri.to_owned(),
-                    token: token.to_owned(),
-                });
+        let plan = Arc::clone(&self.plan);
+        let target = plan.targets.get(self.target).ok_or("no target")?;
+        let register = target.register.as_ref().ok_or("no registration endpoint")?;
+        let response = self.conn.send(register).await?;
+        let client = if response.is_success() {
+            Managed::from_registration(&plan, &response)?
+        } else {
+            None
+        };
+        match client {
+            Some(client) => {
+                self.managed.push(client);
                 Ok(())
             }
-            _ => Err(format!(
-                "preparing a client failed: {status} {answer} (is open registration on?)"
+            None => Err(format!(
+                "preparing a client failed: {} (is open registration on, with RFC 7592 management?)",
+                response.describe()
             )),
         }
     }
-
-    async fn send(
-        &self,
-        method: Method,
-        url: &str,
-        bearer: Option<&str>,
-        with_body: bool,
-    ) -> Result<(StatusCode, Value), String> {
-        let mut request = self.http.request(method, url);
-        if let Some(token) = bearer {
-            request = request.insert_header(("Authorization", format!("Bearer {token}")));
-        }
-        let mut response = if with_body {
-            request
-                .insert_header(("Content-Type", "application/json"))
-                .send_body(self.plan.body.clone())
-                .await
-        } else {
-            request.send().await
-        }
-        .map_err(|e| e.to_string())?;
-        let bytes = response
-            .body()
-            .limit(1 << 20)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok((
-            response.status(),
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        ))
-    }
-}
-
-fn client() -> awc::Client {
-    awc::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .disable_redirects()
-        .finish()
-}
-
-async fn send_token_request(
-    http: &awc::Client,
-    target: &Target,
-) -> Result<(StatusCode, Value), String> {
-    let auth = target
-        .token_client
-        .clone()
-        .ok_or("no token client configured")?;
-    let mut response = http
-        .post(&target.token_endpoint)
-        .insert_header(("Authorization", auth))
-        .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
-        .send_body("grant_type=client_credentials")
-        .await
-        .map_err(|e| e.to_string())?;
-    let bytes = response.body().await.map_err(|e| e.to_string())?;
-    Ok((
-        response.status(),
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    ))
 }
 
 fn parse_mix(mix: &str) -> Result<Vec<(Operation, u32)>, String> {
@@ -442,8 +465,9 @@ fn parse_mix(mix: &str) -> Result<Vec<(Operation, u32)>, String> {
         let (name, weight) = part.split_once('=').unwrap_or((part, "1"));
         let operation = Operation::ALL
             .into_iter()
+            .filter(|op| *op != Operation::Get)
             .find(|op| op.name() == name.trim())
-            .ok_or_else(|| format!("unknown operation {name:?} in --mix"))?;
+            .ok_or_else(|| format!("unknown operation {name:?} in --mix (get: use --url)"))?;
         let weight: u32 = weight
             .trim()
             .parse()
@@ -458,91 +482,20 @@ fn parse_mix(mix: &str) -> Result<Vec<(Operation, u32)>, String> {
     Ok(out)
 }
 
-fn admin_token(options: &LoadOptions) -> Result<Option<String>, String> {
-    if let Some(token) = &options.admin_token {
-        return Ok(Some(token.clone()));
-    }
-    match &options.admin_token_file {
-        Some(path) => std::fs::read_to_string(path)
-            .map(|t| Some(t.trim().to_owned()))
-            .map_err(|e| format!("cannot read {}: {e}", path.display())),
-        None => Ok(None),
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-async fn admin_call(
-    http: &awc::Client,
-    method: Method,
-    url: &str,
-    admin: Option<&str>,
-    body: Option<&Value>,
-) -> Result<(StatusCode, Value), String> {
-    let admin =
-        admin.ok_or("this run needs the admin token (--admin-token or --admin-token-file)")?;
-    let request = http
-        .request(method, url)
-        .insert_header(("Authorization", format!("Bearer {admin}")));
-    let mut response = match body {
-        Some(body) => request.send_json(body).await,
-        None => request.send().await,
+    #[test]
+    fn mix_parses_weights_and_refuses_unknown_names() {
+        assert_eq!(
+            parse_mix("register=1,read=4").expect("parses"),
+            vec![(Operation::Register, 1), (Operation::Read, 4)]
+        );
+        assert_eq!(parse_mix("token").expect("parses"), vec![(Operation::Token, 1)]);
+        assert!(parse_mix("fly=1").is_err());
+        assert!(parse_mix("get=1").is_err(), "get needs --url");
+        assert!(parse_mix("read=x").is_err());
+        assert!(parse_mix("read=0").is_err(), "nothing left to send");
     }
-    .map_err(|e| format!("{url}: {e}"))?;
-    let bytes = response.body().await.map_err(|e| e.to_string())?;
-    Ok((
-        response.status(),
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    ))
-}
-
-fn token_client_document() -> Value {
-    json!({
-        "client_id": TOKEN_CLIENT_ID,
-        "client_secret": TOKEN_CLIENT_SECRET,
-        "grant_types": ["client_credentials"],
-        "scopes": ["dynamic_client_registration"],
-    })
-}
-
-async fn ensure_realm(
-    http: &awc::Client,
-    base: &str,
-    admin: Option<&str>,
-    name: &str,
-) -> Result<(), String> {
-    let url = format!("{base}/admin/realms/{name}");
-    let (status, _) = admin_call(http, Method::GET, &url, admin, None).await?;
-    if status == StatusCode::NOT_FOUND {
-        let document = json!({
-            "oauth2_provider": { "allow_open_dynamic_registration": true },
-            "clients": [token_client_document()],
-        });
-        let (status, answer) = admin_call(http, Method::PUT, &url, admin, Some(&document)).await?;
-        if !status.is_success() {
-            return Err(format!("creating realm {name} failed: {status} {answer}"));
-        }
-    }
-    Ok(())
-}
-
-async fn ensure_token_client(
-    http: &awc::Client,
-    base: &str,
-    admin: Option<&str>,
-    realm: &str,
-) -> Result<(), String> {
-    let url = format!("{base}/admin/realms/{realm}/clients/{TOKEN_CLIENT_ID}");
-    let (status, answer) = admin_call(
-        http,
-        Method::PUT,
-        &url,
-        admin,
-        Some(&token_client_document()),
-    )
-    .await?;
-    if !status.is_success() {
-        return Err(format!(
-            "creating the token client failed: {status} {answer}"
-        ));
-    }
-    Ok(())
 }

@@ -8,6 +8,7 @@ mod console;
 mod helpers;
 mod hostile_input;
 mod limits;
+mod load_tool;
 mod metadata;
 mod open_registration;
 mod openapi;
