@@ -29,8 +29,11 @@
 #   4. restart: start-up time (launch to first /health 2xx), idle RSS (VmRSS 2 s after), data
 #      size, and the first GET discovery and first POST registration to COLD_SAMPLES realms
 #      untouched since the start (median and max), with a second (warm) request for contrast;
-#      linear projections to 100,000 realms when fewer were made. Targets: start-up < 3 s,
-#      idle RSS < 1 GiB, first request to a cold realm < 10 ms.
+#      linear projections to 100,000 realms when fewer were made. Targets (issue 9):
+#      creation ≥ 1,000 realms/s, start-up < 2 s, idle RSS < 1 GiB, first request to a cold
+#      realm < 10 ms (median and max of COLD_SAMPLES; the max bounds the p99). The clients
+#      part also checks data-dir bytes per client ≤ 600 (all clients of the server counted
+#      as CLIENTS + SAMPLE, fewer than there are, so the figure errs high).
 #
 # Knobs: SCENARIOS ("clients realms"), CLIENTS (1000000), PREFILL_PROBE (20000),
 #        PREFILL_CONNECTIONS (64), SAMPLE (1000), REALMS (auto), REALM_PROBE (200),
@@ -125,6 +128,7 @@ if want clients; then
   figure prefill_clients "$((CLIENTS + SAMPLE))" clients
   figure prefill_seconds "$(calc "($t2 - $t0) / 1e6")" s 1
   figure prefill_data_size "$(calc "$(du -sk "$data" | cut -f1) / 1024")" MiB 1
+  at_most prefill_bytes_per_client "$(calc "$(du -sb "$data" | cut -f1) / $((CLIENTS + SAMPLE))")" bytes 600
 
   realm_figures big big
   ratio register_big_vs_empty "$FIG_register" "$e_register" 0.8
@@ -160,7 +164,7 @@ if want realms; then
   out=$(helper create-realms "$DYNREG_URL" "$data/admin-token" 0 "$probe" "$REALM_CONCURRENCY")
   rate=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["created"] / d["seconds"])' "$out")
   projected=$(calc "$FULL_REALMS / $rate")
-  figure realms_create_rate "$rate" realms/s 1
+  at_least realms_create_rate "$rate" realms/s 1000
   figure realms_create_projected "$projected" "s for $FULL_REALMS realms"
   if [ -z "${REALMS:-}" ]; then
     REALMS=$(calc "max($probe, min($FULL_REALMS, int($rate * $REALM_BUDGET) // 100 * 100))")
@@ -181,12 +185,12 @@ if want realms; then
   restart_measure realms
   # Per-realm costs over the baseline, projected linearly to FULL_REALMS.
   if [ "$REALMS" -lt "$FULL_REALMS" ]; then
-    limit realms_startup_projected "$(calc "$base_start + ($START - $base_start) * $FULL_REALMS / $REALMS")" s 3 \
+    limit realms_startup_projected "$(calc "$base_start + ($START - $base_start) * $FULL_REALMS / $REALMS")" s 2 \
       "linear from $REALMS realms"
     limit realms_idle_rss_projected "$(calc "($base_rss + ($RSS - $base_rss) * $FULL_REALMS / $REALMS) / 1024")" MiB 1024 \
       "linear from $REALMS realms"
   else
-    limit realms_startup "$START" s 3
+    limit realms_startup "$START" s 2
     limit realms_idle_rss "$(calc "$RSS / 1024")" MiB 1024
   fi
   figure realms_rss_per_realm "$(calc "max($RSS - $base_rss, 0) / $REALMS")" KiB 1

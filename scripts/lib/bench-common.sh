@@ -241,27 +241,23 @@ print(f"{name}: dynreg {n(x)} / ref {n(y)} = {r:.2f}× (target {sign} {target:g}
 EOF
 }
 
-# limit NAME VALUE UNIT MAX [NOTE]: prints `name: value unit (target < MAX unit: MET|MISSED)`.
-limit() {
+# bound NAME VALUE UNIT OP BOUND [NOTE]: prints `name: value unit (note; target OP BOUND unit:
+# MET|MISSED)`, OP one of `<`, `≤`, `≥`.
+bound() {
   python3 - "$@" <<'EOF'
 import sys
-name, v, unit, mx = sys.argv[1], float(sys.argv[2]), sys.argv[3], float(sys.argv[4])
-note = f"{sys.argv[5]}; " if len(sys.argv) > 5 else ""
-verdict = "MET" if v < mx else "MISSED"
-print(f"{name}: {v:.2f} {unit} ({note}target < {mx:g} {unit}: {verdict})")
+name, v, unit, op, b = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4], float(sys.argv[5])
+note = f"{sys.argv[6]}; " if len(sys.argv) > 6 else ""
+met = {"<": v < b, "≤": v <= b, "≥": v >= b}[op]
+print(f"{name}: {v:.2f} {unit} ({note}target {op} {b:g} {unit}: {'MET' if met else 'MISSED'})")
 EOF
 }
-
-# at_least NAME VALUE UNIT MIN [NOTE]: prints `name: value unit (target ≥ MIN unit: MET|MISSED)`.
-at_least() {
-  python3 - "$@" <<'EOF'
-import sys
-name, v, unit, mn = sys.argv[1], float(sys.argv[2]), sys.argv[3], float(sys.argv[4])
-note = f"{sys.argv[5]}; " if len(sys.argv) > 5 else ""
-verdict = "MET" if v >= mn else "MISSED"
-print(f"{name}: {v:.2f} {unit} ({note}target ≥ {mn:g} {unit}: {verdict})")
-EOF
-}
+# limit NAME VALUE UNIT MAX [NOTE]: target value < MAX.
+limit() { bound "$1" "$2" "$3" "<" "${@:4}"; }
+# at_most NAME VALUE UNIT MAX [NOTE]: target value ≤ MAX.
+at_most() { bound "$1" "$2" "$3" "≤" "${@:4}"; }
+# at_least NAME VALUE UNIT MIN [NOTE]: target value ≥ MIN.
+at_least() { bound "$1" "$2" "$3" "≥" "${@:4}"; }
 
 # cpu_ticks PID: user + system CPU time of a process, in clock ticks (getconf CLK_TCK per second).
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }

@@ -39,9 +39,7 @@ impl Request {
         if parsed.scheme() != "http" {
             return Err(format!("{url}: only http:// URLs can be loaded"));
         }
-        let host = parsed
-            .host_str()
-            .ok_or_else(|| format!("{url}: no host"))?;
+        let host = parsed.host_str().ok_or_else(|| format!("{url}: no host"))?;
         let port = parsed.port_or_known_default().unwrap_or(80);
         let authority = match parsed.port() {
             Some(port) => format!("{host}:{port}"),
@@ -55,10 +53,7 @@ impl Request {
         let mut head = String::with_capacity(256);
         let _ = write!(head, "{method} {target} HTTP/1.1\r\nHost: {authority}\r\n");
         for (name, value) in headers {
-            if [name, value]
-                .iter()
-                .any(|s| s.contains(['\r', '\n']))
-            {
+            if [name, value].iter().any(|s| s.contains(['\r', '\n'])) {
                 return Err(format!("header {name:?} holds a line break"));
             }
             let _ = write!(head, "{name}: {value}\r\n");
@@ -132,7 +127,8 @@ impl Connection {
     }
 
     async fn exchange(&mut self, request: &Request) -> Result<Response, String> {
-        let reused = matches!(&self.stream, Some((authority, _)) if *authority == request.authority);
+        let reused =
+            matches!(&self.stream, Some((authority, _)) if *authority == request.authority);
         if !reused {
             let stream = TcpStream::connect(&request.authority)
                 .await

@@ -113,7 +113,12 @@ impl Stats {
             .unwrap_or_default()
     }
 
-    pub fn record(&mut self, operation: &'static str, latency: Duration, outcome: Result<u16, String>) {
+    pub fn record(
+        &mut self,
+        operation: &'static str,
+        latency: Duration,
+        outcome: Result<u16, String>,
+    ) {
         let entry = self
             .operations
             .entry(operation)
@@ -163,7 +168,11 @@ impl Report {
         let mut by_status: BTreeMap<u16, u64> = BTreeMap::new();
         let mut transport = 0;
         for op in self.stats.operations.values() {
-            for (status, n) in op.by_status.iter().filter(|(s, _)| !(200..300).contains(*s)) {
+            for (status, n) in op
+                .by_status
+                .iter()
+                .filter(|(s, _)| !(200..300).contains(*s))
+            {
                 *by_status.entry(*status).or_default() += n;
             }
             transport += op.transport_errors;

@@ -127,7 +127,9 @@ impl Fixtures {
             }]);
         }
         let needs_token = mix.iter().any(|(op, _)| op.needs_token_client());
-        let with_initial_token = mix.iter().any(|(op, _)| *op == Operation::RegisterWithToken);
+        let with_initial_token = mix
+            .iter()
+            .any(|(op, _)| *op == Operation::RegisterWithToken);
         let given_client = options
             .token_client
             .as_deref()
@@ -162,7 +164,8 @@ impl Fixtures {
                         return Err("interrupted while creating realms".into());
                     }
                     let name = format!("load-{}-{i}", self.run_id);
-                    self.create_realm(&name, realm_token_client.as_ref()).await?;
+                    self.create_realm(&name, realm_token_client.as_ref())
+                        .await?;
                     self.realms.push(name);
                 }
                 self.realms.clone()
@@ -319,7 +322,11 @@ impl Fixtures {
 
     /// Creates a realm with open registration (and the token client, if any); refuses to
     /// touch a realm that already exists.
-    async fn create_realm(&mut self, name: &str, token_client: Option<&Value>) -> Result<(), String> {
+    async fn create_realm(
+        &mut self,
+        name: &str,
+        token_client: Option<&Value>,
+    ) -> Result<(), String> {
         let path = format!("/realms/{name}");
         let existing = self.admin("GET", &path, None, "--realms").await?;
         if existing.status != 404 {
@@ -332,9 +339,14 @@ impl Fixtures {
             "oauth2_provider": { "allow_open_dynamic_registration": true },
             "clients": token_client.into_iter().collect::<Vec<_>>(),
         });
-        let created = self.admin("PUT", &path, Some(&document), "--realms").await?;
+        let created = self
+            .admin("PUT", &path, Some(&document), "--realms")
+            .await?;
         if !created.is_success() {
-            return Err(format!("creating realm {name} failed: {}", created.describe()));
+            return Err(format!(
+                "creating realm {name} failed: {}",
+                created.describe()
+            ));
         }
         Ok(())
     }
@@ -356,7 +368,8 @@ impl Fixtures {
                 created.describe()
             ));
         }
-        self.token_clients.push((realm.to_owned(), client.id.clone()));
+        self.token_clients
+            .push((realm.to_owned(), client.id.clone()));
         Ok(())
     }
 
@@ -372,7 +385,10 @@ impl Fixtures {
             }
         }
         for realm in std::mem::take(&mut self.realms) {
-            match self.admin("DELETE", &format!("/realms/{realm}"), None, "clean-up").await {
+            match self
+                .admin("DELETE", &format!("/realms/{realm}"), None, "clean-up")
+                .await
+            {
                 Ok(r) if r.is_success() || r.status == 404 => {}
                 Ok(r) => left.push(format!("realm {realm} ({})", r.describe())),
                 Err(e) => left.push(format!("realm {realm} ({e})")),

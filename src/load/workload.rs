@@ -113,7 +113,9 @@ impl Plan {
         };
         let body = registration_body(options)?;
         let body_bytes: Bytes = serde_json::to_vec(&body).map_err(|e| e.to_string())?.into();
-        let targets = fixtures.targets(options, &mix, &body_bytes, &stopping).await?;
+        let targets = fixtures
+            .targets(options, &mix, &body_bytes, &stopping)
+            .await?;
         let plan = Self {
             targets,
             gate: tokio::sync::Barrier::new(options.connections.max(1)),
@@ -179,10 +181,7 @@ impl Plan {
             .iter()
             .map(|(op, weight)| format!("{}={weight}", op.name()))
             .collect();
-        format!(
-            "load: {targets}, mix {}",
-            mix.join(","),
-        )
+        format!("load: {targets}, mix {}", mix.join(","),)
     }
 
     fn take_budget(&self) -> bool {
@@ -421,7 +420,9 @@ impl Worker {
                     let rotated = answer
                         .get("registration_access_token")
                         .and_then(Value::as_str);
-                    let uri = answer.get("registration_client_uri").and_then(Value::as_str);
+                    let uri = answer
+                        .get("registration_client_uri")
+                        .and_then(Value::as_str);
                     let client_id = answer.get("client_id").and_then(Value::as_str);
                     if let (Some(token), Some(uri), Some(client_id)) = (rotated, uri, client_id) {
                         self.managed[index] = Managed::new(&plan, client_id, uri, token)?;
@@ -492,7 +493,10 @@ mod tests {
             parse_mix("register=1,read=4").expect("parses"),
             vec![(Operation::Register, 1), (Operation::Read, 4)]
         );
-        assert_eq!(parse_mix("token").expect("parses"), vec![(Operation::Token, 1)]);
+        assert_eq!(
+            parse_mix("token").expect("parses"),
+            vec![(Operation::Token, 1)]
+        );
         assert!(parse_mix("fly=1").is_err());
         assert!(parse_mix("get=1").is_err(), "get needs --url");
         assert!(parse_mix("read=x").is_err());

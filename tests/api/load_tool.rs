@@ -93,7 +93,11 @@ async fn load_token_clients(app: &TestApp, realm: &str) -> Vec<String> {
 #[actix_rt::test]
 async fn token_runs_use_a_random_client_and_secret_and_remove_it_unless_kept() {
     let app = spawn_app().await;
-    let run = load(args(&app, &["--realm", "alpha", "--mix", "token=1", "-n", "40"])).await;
+    let run = load(args(
+        &app,
+        &["--realm", "alpha", "--mix", "token=1", "-n", "40"],
+    ))
+    .await;
     assert!(run.status.success(), "{}", stderr(&run));
     assert_eq!(summary(&run)["operations"]["token"]["requests"], 40);
     assert!(
@@ -110,7 +114,11 @@ async fn token_runs_use_a_random_client_and_secret_and_remove_it_unless_kept() {
         assert!(run.status.success(), "{}", stderr(&run));
     }
     let kept = load_token_clients(&app, "alpha").await;
-    assert_eq!(kept.len(), 2, "each --keep run leaves its own client: {kept:?}");
+    assert_eq!(
+        kept.len(),
+        2,
+        "each --keep run leaves its own client: {kept:?}"
+    );
     assert!(!kept.contains(&"load-token-client".to_owned()));
     let mut secrets = Vec::new();
     for id in &kept {
@@ -126,7 +134,10 @@ async fn token_runs_use_a_random_client_and_secret_and_remove_it_unless_kept() {
         assert!(secret.len() >= 40, "a 256-bit secret: {secret}");
         assert_ne!(secret, "load-token-client-secret");
         secrets.push(secret.to_owned());
-        let scopes = client.body["scopes"].as_array().cloned().unwrap_or_default();
+        let scopes = client.body["scopes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         assert!(
             !scopes.contains(&json!("dynamic_client_registration")),
             "a token-only run gives no registration scope: {scopes:?}"
@@ -141,7 +152,14 @@ async fn realms_runs_delete_their_realms_unless_kept() {
     let before = realm_names(&app).await;
     let run = load(args(
         &app,
-        &["--realms", "2", "--mix", "register=1,read=1,register-with-token=1", "-n", "60"],
+        &[
+            "--realms",
+            "2",
+            "--mix",
+            "register=1,read=1,register-with-token=1",
+            "-n",
+            "60",
+        ],
     ))
     .await;
     assert!(run.status.success(), "{}", stderr(&run));
@@ -156,7 +174,9 @@ async fn realms_runs_delete_their_realms_unless_kept() {
         .filter(|name| !before.contains(name))
         .collect();
     assert_eq!(made.len(), 2, "--keep leaves the realms: {made:?}");
-    assert!(made.iter().all(|name| name.starts_with("load-") && name.len() > 12));
+    assert!(made
+        .iter()
+        .all(|name| name.starts_with("load-") && name.len() > 12));
 }
 
 #[actix_rt::test]
@@ -165,7 +185,10 @@ async fn interrupted_run_still_removes_its_realm() {
     let before = realm_names(&app).await;
     let child = Command::new(env!("CARGO_BIN_EXE_dynreg"))
         .arg("load")
-        .args(args(&app, &["--realms", "1", "-d", "120", "--mix", "token=1"]))
+        .args(args(
+            &app,
+            &["--realms", "1", "-d", "120", "--mix", "token=1"],
+        ))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -173,7 +196,10 @@ async fn interrupted_run_still_removes_its_realm() {
         .expect("dynreg load starts");
     let started = Instant::now();
     while realm_names(&app).await.len() == before.len() {
-        assert!(started.elapsed() < Duration::from_secs(60), "the run made no realm");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the run made no realm"
+        );
         actix_rt::time::sleep(Duration::from_millis(50)).await;
     }
     actix_rt::time::sleep(Duration::from_millis(500)).await;
@@ -190,9 +216,20 @@ async fn interrupted_run_still_removes_its_realm() {
         started.elapsed() < Duration::from_secs(100),
         "Ctrl-C ends the 120 s run early"
     );
-    assert!(!output.status.success(), "an interrupted run is not a success");
-    assert!(stderr(&output).contains("interrupted"), "{}", stderr(&output));
-    assert_eq!(realm_names(&app).await, before, "the realm is removed after Ctrl-C");
+    assert!(
+        !output.status.success(),
+        "an interrupted run is not a success"
+    );
+    assert!(
+        stderr(&output).contains("interrupted"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        realm_names(&app).await,
+        before,
+        "the realm is removed after Ctrl-C"
+    );
 }
 
 #[actix_rt::test]
@@ -218,7 +255,11 @@ async fn failed_requests_make_the_exit_status_non_zero() {
     assert_eq!(report["operations"]["register"]["statuses"]["201"], 3);
     assert_eq!(report["operations"]["register"]["statuses"]["403"], 17);
     assert_eq!(report["failed_requests"], 17);
-    assert!(stderr(&run).contains("17 of 20 requests failed (403×17)"), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains("17 of 20 requests failed (403×17)"),
+        "{}",
+        stderr(&run)
+    );
 }
 
 #[actix_rt::test]
@@ -255,7 +296,10 @@ async fn an_unreachable_base_url_is_refused_before_any_load() {
     assert!(!run.status.success());
     assert!(run.stdout.is_empty());
     assert!(stderr(&run).contains("cannot reach"), "{}", stderr(&run));
-    assert!(started.elapsed() < Duration::from_secs(25), "refused at once, not after the run");
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "refused at once, not after the run"
+    );
 }
 
 #[actix_rt::test]
