@@ -265,7 +265,7 @@ impl Connection {
                 return Err(ReadError::Protocol("chunked body too large".into()));
             }
             let chunk = self.read_exact(size + 2).await?;
-            body.extend_from_slice(&chunk[..size]);
+            body.extend_from_slice(chunk.get(..size).unwrap_or_default());
         }
     }
 

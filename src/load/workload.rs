@@ -425,7 +425,10 @@ impl Worker {
                         .and_then(Value::as_str);
                     let client_id = answer.get("client_id").and_then(Value::as_str);
                     if let (Some(token), Some(uri), Some(client_id)) = (rotated, uri, client_id) {
-                        self.managed[index] = Managed::new(&plan, client_id, uri, token)?;
+                        let fresh = Managed::new(&plan, client_id, uri, token)?;
+                        if let Some(slot) = self.managed.get_mut(index) {
+                            *slot = fresh;
+                        }
                     }
                 }
                 Operation::Delete => {
