@@ -110,10 +110,15 @@ async fn requests_running_while_their_realm_is_deleted_get_404_never_500() {
 
 #[actix_web::test]
 async fn a_realm_left_half_created_by_a_crash_is_imported_again_from_its_file() {
-    // What a crash between creating alpha's tree and writing its batch leaves: an empty tree.
+    // Keys under alpha's prefix without its index entry: what a failed creation can leave.
     let app = spawn_app_with(|settings| {
         let store = Store::open(&settings.data_dir.join("sled"), 1 << 20).expect("store");
-        store.realm_tree("alpha").expect("tree");
+        let leftover = json!({"origin": "static", "profile": {"client_id": "stale"}});
+        store
+            .realm_tree("alpha")
+            .expect("tree")
+            .put("client/stale", &leftover)
+            .expect("put");
         store.flush_now().expect("flush");
     })
     .await;
@@ -125,4 +130,9 @@ async fn a_realm_left_half_created_by_a_crash_is_imported_again_from_its_file() 
         exported.body["oauth2_provider"]["allow_open_dynamic_registration"],
         true
     );
+    // The leftovers went with the failed creation: they are not part of the new alpha.
+    let stale = app
+        .admin(Method::GET, "/admin/realms/alpha/clients/stale", None)
+        .await;
+    assert_eq!(stale.status, 404, "{}", stale.body);
 }
