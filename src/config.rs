@@ -55,7 +55,7 @@ pub struct Settings {
     )]
     pub trusted_proxies: Vec<Cidr>,
 
-    /// Seconds a request's head may take to arrive, and its body after the head; a late
+    /// Seconds a whole request (head and body) may take to arrive, from its first byte; a late
     /// request gets 408 and its connection is closed.
     #[arg(long, env = "DYNREG_REQUEST_TIMEOUT", default_value_t = DEFAULT_REQUEST_TIMEOUT.as_secs())]
     pub request_timeout: u64,

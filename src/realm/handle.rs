@@ -12,7 +12,7 @@ use super::policy::TokenRotation;
 use super::rate_limit::{address_key, RateLimiter};
 use super::reaping::UsageTracker;
 use super::record::{client_key, ClientOrigin, ClientRecord, TokenMatch};
-use super::replay::{ReplayCache, MAX_REMEMBERED_ASSERTIONS};
+use super::replay::{ReplayCache, MAX_REMEMBERED_ASSERTIONS, MAX_REMEMBERED_PER_CLIENT};
 use super::settings::{ProviderSettings, RealmDocument, StaticClient};
 use super::state::{snapshot, RealmState, RealmStatus, SharedState, StatusCell};
 use super::RealmName;
@@ -68,7 +68,7 @@ impl RealmContext {
         Arc::new(Self {
             issuer,
             fetcher,
-            used_assertions: ReplayCache::new(MAX_REMEMBERED_ASSERTIONS),
+            used_assertions: ReplayCache::new(MAX_REMEMBERED_ASSERTIONS, MAX_REMEMBERED_PER_CLIENT),
             remembering_since,
             usage: Arc::default(),
             per_address: RateLimiter::new(),
