@@ -27,6 +27,9 @@ pub struct ServerLimits {
 /// Seconds in-flight requests get to finish after a stop.
 const SHUTDOWN_TIMEOUT_SECONDS: u64 = 10;
 
+/// How long closing a connection (flushing the last answer) may take before it is dropped.
+const CLIENT_DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Serves `state`'s routes on `listener` until stopped (SIGINT/SIGTERM or the handle).
 pub fn serve(
     listener: TcpListener,
@@ -66,6 +69,8 @@ pub fn serve(
                 // Times the first request's head from the accept, before any byte arrives;
                 // the stream and the body extractor keep the rest of the deadline.
                 .client_request_timeout(request_timeout)
+                // As `HttpServer` sets it: a connection being closed gets 1 s to finish.
+                .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
                 .local_addr(local_addr)
                 .on_connect_ext(|io: &DeadlineStream, data| {
                     data.insert(io.clock());
