@@ -156,7 +156,7 @@ async fn require_admin_token(
     Ok(response)
 }
 
-/// A page of realm names in name order; `next` continues the walk (null on the last page).
+/// A page of realm names in name order; `next` continues the walk (absent on the last page).
 async fn list_realms(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -166,12 +166,12 @@ async fn list_realms(
         .map(|cursor| decode_cursor(&cursor).and_then(|name| parse_realm_name(&name)))
         .transpose()?;
     let mut page = state.registry.names(after.as_ref(), page_size + 1);
-    let next = if page.len() > page_size {
-        page.truncate(page_size);
-        page.last().map(|name| encode_cursor(name))
-    } else {
-        None
-    };
+    if page.len() <= page_size {
+        // The last page looks as the whole listing did before paging.
+        return Ok(HttpResponse::Ok().json(json!({ "realms": page })));
+    }
+    page.truncate(page_size);
+    let next = page.last().map(|name| encode_cursor(name));
     Ok(HttpResponse::Ok().json(json!({ "realms": page, "next": next })))
 }
 

@@ -290,7 +290,14 @@ mod tests {
         let fresh = StoredKeys::generate().unwrap();
         assert!(fresh.encryption.is_none() && fresh.ecdh_encryption.is_some());
         let jwks = RealmKeys::load(fresh.clone()).unwrap().jwks(0);
-        assert!(jwks["keys"].as_array().unwrap().iter().all(|k| k["kty"] == "EC"), "{jwks}");
+        assert!(
+            jwks["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|k| k["kty"] == "EC"),
+            "{jwks}"
+        );
         let with_rsa = fresh.clone().with_rsa_key();
         let rsa = with_rsa.encryption.clone().expect("an RSA key");
         assert_eq!(with_rsa.signing[0].kid, fresh.signing[0].kid);
@@ -302,7 +309,9 @@ mod tests {
         let again: StoredKeys =
             serde_json::from_value(serde_json::to_value(&with_rsa).unwrap()).unwrap();
         assert_eq!(again.encryption.unwrap().kid, rsa.kid);
-        assert!(!serde_json::to_string(&fresh).unwrap().contains("\"encryption\""));
+        assert!(!serde_json::to_string(&fresh)
+            .unwrap()
+            .contains("\"encryption\""));
     }
 
     #[test]

@@ -8,10 +8,10 @@
 //! and goes back to dormant. A server with many realms therefore starts at once and spends
 //! memory only on the realms in use.
 
+use super::actor::stored_dynamic_count;
 use super::actor::RealmActor;
 use super::error::RealmError;
 use super::export::{ExportSummary, RealmExport};
-use super::actor::stored_dynamic_count;
 use super::handle::{blocking, parse_document, RealmContext, RealmHandle};
 use super::messages::Stop;
 use super::record::{document_ops, KEYS_KEY, PUBLISHER_PREFIX, SETTINGS_KEY};
@@ -342,9 +342,9 @@ impl RealmRegistry {
                 self.store.drop_realm(name.as_str())?;
                 return Err(match failure {
                     StartFailure::Failed(error) => error,
-                    StartFailure::Incomplete => RealmError::InvalidRequest(
-                        "realm export: it has no keys".into(),
-                    ),
+                    StartFailure::Incomplete => {
+                        RealmError::InvalidRequest("realm export: it has no keys".into())
+                    }
                 });
             }
         };

@@ -26,7 +26,10 @@ pub(super) fn load_keys(
     stored: StoredKeys,
 ) -> Result<(Arc<RealmKeys>, Arc<DecryptionKeys>), RealmError> {
     let decryption = DecryptionKeys::from_pems(
-        stored.encryption.as_ref().map(|key| key.private_pem.expose()),
+        stored
+            .encryption
+            .as_ref()
+            .map(|key| key.private_pem.expose()),
         stored
             .ecdh_encryption
             .as_ref()

@@ -57,7 +57,9 @@ impl DecryptionKeys {
             None => None,
             Some(pem) => Some([
                 jwe::RSA_OAEP.decrypter_from_pem(pem).map_err(unusable)?,
-                jwe::RSA_OAEP_256.decrypter_from_pem(pem).map_err(unusable)?,
+                jwe::RSA_OAEP_256
+                    .decrypter_from_pem(pem)
+                    .map_err(unusable)?,
             ]),
         };
         Ok(Self { rsa, ecdh })

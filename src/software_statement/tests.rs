@@ -566,7 +566,9 @@ fn rsa_oaep_jwe_to_a_realm_without_an_rsa_key_yet_is_undecryptable() {
     let keys = realm_keys();
     let without_rsa = DecryptionKeys::from_pems(
         None,
-        keys.ecdh_encryption.as_ref().map(|k| k.private_pem.expose()),
+        keys.ecdh_encryption
+            .as_ref()
+            .map(|k| k.private_pem.expose()),
     )
     .unwrap();
     let encrypter = jwe_alg::RSA_OAEP_256

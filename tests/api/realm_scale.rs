@@ -19,7 +19,11 @@ async fn create_realm(app: &Api, realm: &str) {
         }],
     });
     let response = app
-        .admin(Method::PUT, &format!("/admin/realms/{realm}"), Some(&document))
+        .admin(
+            Method::PUT,
+            &format!("/admin/realms/{realm}"),
+            Some(&document),
+        )
         .await;
     assert_eq!(response.status, StatusCode::CREATED, "{}", response.body);
 }
@@ -84,7 +88,10 @@ async fn a_new_realm_gets_its_rsa_key_at_the_first_jwk_uri_fetch_and_keeps_it_af
         )
         .await;
     assert_eq!(discovery.status, StatusCode::OK);
-    assert!(stored_keys(&first, "fresh").await.get("encryption").is_none());
+    assert!(stored_keys(&first, "fresh")
+        .await
+        .get("encryption")
+        .is_none());
 
     // Concurrent first fetches make one key, and every answer lists it.
     let fetches = (0..4)
@@ -95,7 +102,10 @@ async fn a_new_realm_gets_its_rsa_key_at_the_first_jwk_uri_fetch_and_keeps_it_af
         .collect();
     let kids: Vec<Option<String>> = join_local(fetches).await.iter().map(rsa_kid).collect();
     let kid = kids[0].clone().expect("the RSA key is published");
-    assert!(kids.iter().all(|k| k.as_deref() == Some(kid.as_str())), "{kids:?}");
+    assert!(
+        kids.iter().all(|k| k.as_deref() == Some(kid.as_str())),
+        "{kids:?}"
+    );
     assert_eq!(stored_keys(&first, "fresh").await["encryption"]["kid"], kid);
     stop.stop(true).await;
 
