@@ -72,7 +72,7 @@ impl RealmSlot {
 
 /// Why a dormant realm did not start.
 enum StartFailure {
-    /// Its tree has no keys: a creation that crashed before its batch. The remains are gone.
+    /// It has no index entry: a creation that crashed before its batch. The remains are gone.
     Incomplete,
     Failed(RealmError),
 }
@@ -126,7 +126,7 @@ impl RealmRegistry {
             opened_at: crate::time::now_unix(),
         };
         let mut dormant = BTreeMap::new();
-        for name in registry.store.realm_names() {
+        for name in registry.store.realm_names()? {
             // A realm moved away whose grace period a restart cut short: finish deleting it.
             if registry.store.tombstone(&name)?.is_some() {
                 registry.store.drop_realm(&name)?;
@@ -174,8 +174,8 @@ impl RealmRegistry {
     }
 
     /// Starts a dormant realm; of requests racing to start it, one does and all get it. A
-    /// tree without keys is what a creation that crashed before its batch leaves behind: it
-    /// is dropped, and the realm does not exist.
+    /// realm without its index entry does not exist (its creation never completed, or it was
+    /// dropped meanwhile): whatever it left behind is dropped.
     async fn activate(
         &self,
         name: &RealmName,
@@ -264,9 +264,9 @@ impl RealmRegistry {
         Ok(true)
     }
 
-    /// Stores a new realm: keys, settings, publishers and static clients in one atomic batch,
-    /// durable before anyone can see the realm. A crash leaves all of it or none of it (a tree
-    /// without keys counts as no realm, see [`RealmRegistry::activate`]).
+    /// Stores a new realm: keys, settings, publishers, static clients and the realm's index
+    /// entry in one atomic batch, durable before anyone can see the realm. A crash leaves all
+    /// of it or none of it (no index entry, no realm: see [`RealmRegistry::activate`]).
     async fn create(
         &self,
         name: &RealmName,
@@ -281,7 +281,7 @@ impl RealmRegistry {
             &parsed.static_clients,
         )?);
         let tree = self.store.realm_tree(name.as_str())?;
-        tree.apply(ops)?;
+        tree.create(ops)?;
         tree.flush().await?;
         Ok(())
     }
@@ -614,13 +614,16 @@ async fn generate_keys() -> Result<StoredKeys, RealmError> {
 }
 
 /// Reads a stored realm: settings, keys (parsed), publishers and its count of dynamic
-/// clients; `None`, and its remains dropped, when its tree has no keys. Blocking: sled reads
+/// clients; `None`, and its remains dropped, when it has no index entry. Blocking: sled reads
 /// and PEM parsing.
 fn load_realm(store: &Store, name: &RealmName) -> Result<Option<LoadedRealm>, RealmError> {
-    let tree = store.realm_tree(name.as_str())?;
-    let Some(mut stored_keys) = tree.get::<StoredKeys>(KEYS_KEY)? else {
+    if !store.has_realm(name.as_str())? {
         store.drop_realm(name.as_str())?;
         return Ok(None);
+    }
+    let tree = store.realm_tree(name.as_str())?;
+    let Some(mut stored_keys) = tree.get::<StoredKeys>(KEYS_KEY)? else {
+        return Err(RealmError::NotFound(format!("realm {name} has no keys")));
     };
     // Realms stored before ECDH-ES statements were accepted get their key now.
     if stored_keys.ensure_ecdh_key()? {
