@@ -8,6 +8,8 @@ use std::time::Duration;
 
 /// `--request-timeout` when nothing else is said.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a realm may go unused before its actor is stopped.
+pub const DEFAULT_REALM_IDLE_SECONDS: u64 = 300;
 
 /// dynreg: multi-realm OAuth 2.0 / OpenID Connect Dynamic Client Registration server.
 #[derive(Debug, Clone, Args)]
@@ -69,6 +71,11 @@ pub struct Settings {
     #[arg(long, env = "DYNREG_BACKLOG", default_value_t = 1024)]
     pub backlog: u32,
 
+    /// Seconds a realm may go unused before its actor is stopped (it starts again on its next
+    /// request); 0 keeps every started realm running.
+    #[arg(long, env = "DYNREG_REALM_IDLE_SECONDS", default_value_t = DEFAULT_REALM_IDLE_SECONDS)]
+    pub realm_idle_seconds: u64,
+
     /// Seconds an idle keep-alive connection stays open.
     #[arg(long, env = "DYNREG_KEEP_ALIVE", default_value_t = 5)]
     pub keep_alive: u64,
@@ -104,6 +111,7 @@ impl Settings {
             max_connections: 10_000,
             backlog: 1024,
             keep_alive: 5,
+            realm_idle_seconds: DEFAULT_REALM_IDLE_SECONDS,
             bench_skip_fsync: false,
             fault_fail_flush_while: None,
             log_format: LogFormat::Text,

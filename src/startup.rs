@@ -73,6 +73,9 @@ impl Application {
                 .map_err(|e| format!("cannot load realms: {e}"))?,
         );
         registry.import_dir(&settings.realms_dir).await?;
+        if settings.realm_idle_seconds > 0 {
+            registry.stop_idle_realms_after(Duration::from_secs(settings.realm_idle_seconds));
+        }
 
         let request_timeout = Duration::from_secs(settings.request_timeout.max(1));
         let state = web::Data::new(AppState {

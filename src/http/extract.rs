@@ -13,13 +13,14 @@ use actix_web::{web, HttpRequest};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The realm named by the URL (`…/realms/{realm}/…`, or root for root's URLs).
-pub fn realm(req: &HttpRequest, state: &AppState) -> Result<RealmHandle, ApiError> {
+pub async fn realm(req: &HttpRequest, state: &AppState) -> Result<RealmHandle, ApiError> {
     let name = req.match_info().get("realm").unwrap_or(ROOT_REALM);
     // SPEC §2: a malformed realm name is a bad request, an unknown one is not found.
     RealmName::parse(name).map_err(ApiError::BadRequest)?;
     state
         .registry
-        .get(name)?
+        .get(name)
+        .await?
         .ok_or_else(|| ApiError::UnknownRealm(name.to_owned()))
 }
 

@@ -175,6 +175,7 @@ impl RealmHandle {
 
     /// Starts signing with a new key; the old one stays published while its tokens live.
     pub async fn rotate_keys(&self) -> Result<(), RealmError> {
+        let _key_change = self.context.key_change.lock().await;
         self.write(RotateKeys {
             now: now_unix(),
             keep_seconds: MAX_ACCESS_TOKEN_LIFETIME,
