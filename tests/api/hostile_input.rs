@@ -374,7 +374,6 @@ async fn post_assertion(api: Api, jwt: String) -> (StatusCode, String) {
     )
 }
 
-/// Copies a directory tree (a stopped server's data directory).
 #[actix_web::test]
 async fn a_restart_does_not_let_a_used_assertion_be_replayed() {
     let data_dir = tempfile::tempdir().unwrap();
