@@ -78,7 +78,8 @@ wait_for "$proxy/health"
 for _ in $(seq 1 50); do [ -S "$socket" ] && break; sleep 0.1; done
 
 # --- 300 realms through the proxy (placed by the consistent hash), then recorded in the map.
-realm_document='{"oauth2_provider":{"allow_open_dynamic_registration":true},"clients":[{"client_id":"load-token-client","client_secret":"load-token-client-secret","grant_types":["client_credentials"],"scopes":["dynamic_client_registration"]}]}'
+token_client="cluster-token-client:$(openssl rand -hex 32)"
+realm_document='{"oauth2_provider":{"allow_open_dynamic_registration":true},"clients":[{"client_id":"'"${token_client%%:*}"'","client_secret":"'"${token_client#*:}"'","grant_types":["client_credentials"],"scopes":["dynamic_client_registration"]}]}'
 started=$(date +%s%N)
 seq 0 $((realm_count - 1)) | xargs -P 6 -I{} curl -s -o /dev/null -w '%{http_code}\n' \
   -X PUT -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/json' \
@@ -92,7 +93,8 @@ check "all $realm_count realms created (201)" "$([ "$created" = "$realm_count" ]
 for n in 1 2 3; do echo "node$n holds $(grep -c " node$n\$" "$map" || true) realms"; done
 
 # --- load through the proxy, witnesses that record every acknowledged registration, moves.
-"$bin" load --base-url "$proxy" --realms "$realm_count" --admin-token-file "$token_file" \
+"$bin" load --base-url "$proxy" --token-client "$token_client" \
+  --realm "$(seq -s, -f 'load-%.0f' 0 $((realm_count - 1)))" \
   --mix register=2,read=4,token=2 -c 12 -d "$load_seconds" --json -q \
   > "$work/load.json" 2> "$work/load.log" &
 load_pid=$!

@@ -11,7 +11,8 @@ pub struct LoadOptions {
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub base_url: String,
 
-    /// Use this existing realm (ignored when --realms is given).
+    /// Use this existing realm, or these (comma-separated; requests rotate over them).
+    /// Ignored when --realms is given.
     #[arg(long, default_value = "alpha")]
     pub realm: String,
 

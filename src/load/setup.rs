@@ -171,15 +171,26 @@ impl Fixtures {
                 self.realms.clone()
             }
             None => {
-                let realm = options.realm.clone();
-                if options.registration_endpoint.is_none() || options.token_endpoint.is_none() {
-                    self.check_realm(&realm).await?;
+                let realms: Vec<String> = options
+                    .realm
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|name| !name.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                for realm in &realms {
+                    if stopping.load(Ordering::Relaxed) {
+                        return Err("interrupted while checking realms".into());
+                    }
+                    if options.registration_endpoint.is_none() || options.token_endpoint.is_none() {
+                        self.check_realm(realm).await?;
+                    }
+                    if let (Some(client), true) = (&token_client, made_by_us) {
+                        self.create_token_client(realm, client, with_initial_token)
+                            .await?;
+                    }
                 }
-                if let (Some(client), true) = (&token_client, made_by_us) {
-                    self.create_token_client(&realm, client, with_initial_token)
-                        .await?;
-                }
-                vec![realm]
+                realms
             }
         };
         let mut targets = Vec::with_capacity(realm_names.len());
