@@ -10,7 +10,7 @@ use super::error::RealmError;
 use super::export::{ExportSummary, RealmExport};
 use super::handle::RealmContext;
 use super::handle::{parse_document, RealmHandle};
-use super::record::{document_ops, KEYS_KEY, PUBLISHER_PREFIX, SETTINGS_KEY};
+use super::record::{document_ops, is_derived, KEYS_KEY, PUBLISHER_PREFIX, SETTINGS_KEY};
 use super::settings::{ProviderSettings, RealmDocument};
 use super::state::{RealmState, RealmStatus, StatusCell};
 use super::RealmName;
@@ -35,6 +35,9 @@ pub struct RealmRegistry {
     next_arbiter: AtomicUsize,
     /// Every realm; `None` until its first use starts it.
     realms: RwLock<HashMap<RealmName, Option<RealmHandle>>>,
+    /// How many entries of `realms` are started, kept with every change so a metrics scrape
+    /// does not walk 100,000 realms.
+    started: AtomicUsize,
     /// Serializes realm creation and deletion (rare admin operations).
     changes: tokio::sync::Mutex<()>,
     /// When this registry opened: realms loaded from the store remember used client
@@ -57,6 +60,7 @@ impl RealmRegistry {
             arbiters,
             next_arbiter: AtomicUsize::new(0),
             realms: RwLock::new(HashMap::new()),
+            started: AtomicUsize::new(0),
             changes: tokio::sync::Mutex::new(()),
             opened_at: crate::time::now_unix(),
         };
@@ -123,17 +127,15 @@ impl RealmRegistry {
         }
         let tree = self.store.realm_tree(name.as_str())?;
         let handle = self.start(name.clone(), tree)?;
-        realms.insert(name.clone(), Some(handle.clone()));
+        self.insert_started(&mut realms, name.clone(), handle.clone());
         log::debug!("realm={name} started");
         Ok(Some(handle))
     }
 
     /// How many realms exist, and how many of them have started (for metrics).
     pub fn realm_counts(&self) -> (usize, usize) {
-        self.read_map(|realms| {
-            let active = realms.values().filter(|handle| handle.is_some()).count();
-            (realms.len(), active)
-        })
+        let total = self.read_map(HashMap::len);
+        (total, self.started.load(Ordering::Relaxed))
     }
 
     /// Names of all realms, sorted.
@@ -183,7 +185,7 @@ impl RealmRegistry {
         let tree = self.store.realm_tree(name.as_str())?;
         let handle = self.start(name.clone(), tree)?;
         if let Ok(mut realms) = self.realms.write() {
-            realms.insert(name.clone(), Some(handle));
+            self.insert_started(&mut realms, name.clone(), handle);
         }
         // Creating a realm through the admin API is the operator's explicit wish.
         if self.store.remove_tombstone(name.as_str())? {
@@ -261,7 +263,11 @@ impl RealmRegistry {
             )));
         }
         let tree = self.store.realm_tree(name.as_str())?;
-        tree.replace_all(&export.entries)?;
+        // The derived indexes are rebuilt from the records when the realm starts, never
+        // taken from a document.
+        let mut entries = export.entries;
+        entries.retain(|(key, _)| !is_derived(key));
+        tree.replace_all(&entries)?;
         self.store.remove_tombstone(name.as_str())?;
         self.store.flush().await?;
         let handle = match self.start(name.clone(), tree) {
@@ -273,7 +279,7 @@ impl RealmRegistry {
         };
         handle.remember_used_assertions(export.used_assertions)?;
         if let Ok(mut realms) = self.realms.write() {
-            realms.insert(name.clone(), Some(handle.clone()));
+            self.insert_started(&mut realms, name.clone(), handle.clone());
         }
         let imported = handle.export_all().await?;
         log::info!("realm={name} imported ({} clients)", imported.clients);
@@ -458,10 +464,29 @@ impl RealmRegistry {
 
     /// Removes a realm from the map; true if it was there.
     fn forget(&self, name: &RealmName) -> bool {
-        self.realms
-            .write()
-            .map(|mut realms| realms.remove(name).is_some())
-            .unwrap_or(false)
+        let Ok(mut realms) = self.realms.write() else {
+            return false;
+        };
+        match realms.remove(name) {
+            Some(Some(_)) => {
+                self.started.fetch_sub(1, Ordering::Relaxed);
+                true
+            }
+            Some(None) => true,
+            None => false,
+        }
+    }
+
+    /// Puts a started realm into the map, counting it unless it was started already.
+    fn insert_started(
+        &self,
+        realms: &mut HashMap<RealmName, Option<RealmHandle>>,
+        name: RealmName,
+        handle: RealmHandle,
+    ) {
+        if !matches!(realms.insert(name, Some(handle)), Some(Some(_))) {
+            self.started.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     fn pick_arbiter(&self) -> Option<&ArbiterHandle> {
