@@ -19,10 +19,11 @@ use super::settings::ProviderSettings;
 use super::state::{snapshot, RealmState, RealmStatus, SharedState, StatusCell};
 use super::RealmName;
 use crate::jose::RealmKeys;
+use crate::jose::StoredKeys;
 use crate::secret::SecretHash;
-use crate::software_statement::SoftwarePublisher;
+use crate::software_statement::{DecryptionKeys, SoftwarePublisher};
 use crate::store::{BatchOp, RealmTree};
-use actix::{Actor, Context, Handler};
+use actix::{Actor, ActorContext, Context, Handler};
 use std::sync::Arc;
 
 /// Owner of one realm's state.
@@ -46,22 +47,23 @@ impl Actor for RealmActor {
 }
 
 impl RealmActor {
+    /// `dynamic_clients` is the stored count ([`upgrade_client_indexes`]).
     pub fn new(
         name: RealmName,
         tree: RealmTree,
         state: SharedState,
+        dynamic_clients: u64,
         usage: Arc<UsageTracker>,
         status: Arc<StatusCell>,
-    ) -> Result<Self, RealmError> {
-        let dynamic_clients = upgrade_client_indexes(&tree)?;
-        Ok(Self {
+    ) -> Self {
+        Self {
             name,
             tree,
             state,
             dynamic_clients,
             usage,
             status,
-        })
+        }
     }
 
     pub(super) fn name(&self) -> &RealmName {
@@ -130,7 +132,9 @@ impl RealmActor {
             *shared = Arc::new(RealmState {
                 settings: change.settings.unwrap_or_else(|| current.settings.clone()),
                 keys: change.keys.unwrap_or_else(|| Arc::clone(&current.keys)),
-                decryption: Arc::clone(&current.decryption),
+                decryption: change
+                    .decryption
+                    .unwrap_or_else(|| Arc::clone(&current.decryption)),
                 publishers: match change.publishers {
                     Some(mut publishers) => {
                         // Same order as their sled keys, so lists and exports are stable.
@@ -154,10 +158,10 @@ const UPGRADE_PAGE: usize = 1_000;
 
 /// The realm's number of dynamic clients as stored, after making sure the static-client index
 /// is complete. Only a realm that lacks either (stored by an earlier version, or imported:
-/// exports leave the derived index out) pays one scan of its clients, here at its start; the
-/// result is written in one batch, durable with the next flush (a crash before it just means
-/// another scan at the next start).
-fn upgrade_client_indexes(tree: &RealmTree) -> Result<u64, RealmError> {
+/// exports leave the derived index out) pays one scan of its clients, at its start (on the
+/// blocking pool, see `load_realm`); the result is written in one batch, durable with the next
+/// flush (a crash before it just means another scan at the next start).
+pub(super) fn upgrade_client_indexes(tree: &RealmTree) -> Result<u64, RealmError> {
     let stored = tree.get::<u64>(DYNAMIC_COUNT_KEY)?;
     if let Some(count) = stored {
         if tree.contains(STATIC_INDEX_KEY)? {
@@ -196,6 +200,7 @@ fn upgrade_client_indexes(tree: &RealmTree) -> Result<u64, RealmError> {
 struct StateChange {
     settings: Option<ProviderSettings>,
     keys: Option<Arc<RealmKeys>>,
+    decryption: Option<Arc<DecryptionKeys>>,
     publishers: Option<Vec<SoftwarePublisher>>,
 }
 
@@ -452,6 +457,44 @@ impl Handler<RotateKeys> for RealmActor {
             ..StateChange::default()
         });
         Ok(())
+    }
+}
+
+impl Handler<AddEncryptionKey> for RealmActor {
+    type Result = Result<StoredKeys, RealmError>;
+
+    fn handle(&mut self, msg: AddEncryptionKey, _: &mut Context<Self>) -> Self::Result {
+        self.writable()?;
+        let mut stored = self
+            .tree
+            .get::<StoredKeys>(KEYS_KEY)?
+            .ok_or(RealmError::Unavailable)?;
+        if stored.add_rsa_key(msg.key) {
+            self.tree.put(KEYS_KEY, &stored)?;
+        }
+        Ok(stored)
+    }
+}
+
+impl Handler<PublishKeys> for RealmActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: PublishKeys, _: &mut Context<Self>) -> Self::Result {
+        self.publish(StateChange {
+            keys: Some(msg.keys),
+            decryption: Some(msg.decryption),
+            ..StateChange::default()
+        });
+    }
+}
+
+impl Handler<Stop> for RealmActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Stop, ctx: &mut Context<Self>) -> Self::Result {
+        self.write_usage();
+        ctx.stop();
+        log::debug!("realm={} idle: actor stopped", self.name);
     }
 }
 
