@@ -187,3 +187,33 @@ async fn ready_writes_through_the_store_and_health_stays_trivial() {
     assert_eq!(health.status, 200);
     assert_eq!(health.body["status"], "ok");
 }
+
+#[actix_web::test]
+async fn the_realm_gauges_follow_creations_first_requests_and_deletions() {
+    let app = spawn_app().await;
+    let gauges = |text: &str| {
+        (
+            sample(text, "dynreg_realms"),
+            sample(text, "dynreg_realms_active"),
+        )
+    };
+    let (realms, active) = gauges(&scrape(&app).await);
+    assert_eq!(realms, 2.0, "root and alpha");
+    let created = app
+        .admin(Method::PUT, "/admin/realms/gamma", Some(&json!({})))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let discovery = app
+        .request(
+            Method::GET,
+            &format!("{}/.well-known/openid-configuration", base("gamma")),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(discovery.status, 200, "{}", discovery.body);
+    assert_eq!(gauges(&scrape(&app).await), (3.0, active + 1.0));
+    let deleted = app.admin(Method::DELETE, "/admin/realms/gamma", None).await;
+    assert!(deleted.status.is_success(), "{}", deleted.body);
+    assert_eq!(gauges(&scrape(&app).await), (2.0, active));
+}

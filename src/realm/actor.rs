@@ -11,9 +11,9 @@ use super::initial_access::{id_of, InitialAccessToken};
 use super::messages::*;
 use super::reaping::UsageTracker;
 use super::record::{
-    client_key, document_ops, initial_access_key, publisher_key, usage_key, ClientOrigin,
-    ClientRecord, TokenMatch, CLIENT_PREFIX, DYNAMIC_COUNT_KEY, KEYS_KEY, PUBLISHER_PREFIX,
-    SETTINGS_KEY,
+    client_key, document_ops, initial_access_key, publisher_key, static_client_ops, static_key,
+    usage_key, ClientOrigin, ClientRecord, TokenMatch, CLIENT_PREFIX, DYNAMIC_COUNT_KEY, KEYS_KEY,
+    PUBLISHER_PREFIX, SETTINGS_KEY, STATIC_INDEX_KEY, STATIC_PREFIX,
 };
 use super::settings::ProviderSettings;
 use super::state::{snapshot, RealmState, RealmStatus, SharedState, StatusCell};
@@ -47,7 +47,7 @@ impl Actor for RealmActor {
 }
 
 impl RealmActor {
-    /// `dynamic_clients` is the stored count ([`stored_dynamic_count`]).
+    /// `dynamic_clients` is the stored count ([`upgrade_client_indexes`]).
     pub fn new(
         name: RealmName,
         tree: RealmTree,
@@ -153,17 +153,46 @@ impl RealmActor {
     }
 }
 
-/// The realm's number of dynamic clients as stored. Realms stored before the count was kept
-/// are counted once (the count is stored with their next change).
-pub(super) fn stored_dynamic_count(tree: &RealmTree) -> Result<u64, RealmError> {
-    if let Some(count) = tree.get::<u64>(DYNAMIC_COUNT_KEY)? {
-        return Ok(count);
+/// Clients read per step of [`upgrade_client_indexes`]'s scan (bounds its memory).
+const UPGRADE_PAGE: usize = 1_000;
+
+/// The realm's number of dynamic clients as stored, after making sure the static-client index
+/// is complete. Only a realm that lacks either (stored by an earlier version, or imported:
+/// exports leave the derived index out) pays one scan of its clients, at its start (on the
+/// blocking pool, see `load_realm`); the result is written in one batch, durable with the next
+/// flush (a crash before it just means another scan at the next start).
+pub(super) fn upgrade_client_indexes(tree: &RealmTree) -> Result<u64, RealmError> {
+    let stored = tree.get::<u64>(DYNAMIC_COUNT_KEY)?;
+    if let Some(count) = stored {
+        if tree.contains(STATIC_INDEX_KEY)? {
+            return Ok(count);
+        }
     }
-    let clients = tree.page::<ClientRecord>(CLIENT_PREFIX, None, usize::MAX)?;
-    Ok(clients
-        .iter()
-        .filter(|(_, record)| record.origin == ClientOrigin::Dynamic)
-        .count() as u64)
+    let mut ops: Vec<BatchOp> = tree
+        .keys_with_prefix(STATIC_PREFIX)?
+        .into_iter()
+        .map(|key| BatchOp::Remove { key })
+        .collect();
+    let mut dynamic = 0u64;
+    let mut after: Option<String> = None;
+    loop {
+        let page = tree.page::<ClientRecord>(CLIENT_PREFIX, after.as_deref(), UPGRADE_PAGE)?;
+        for (client_id, record) in &page {
+            match record.origin {
+                ClientOrigin::Dynamic => dynamic += 1,
+                ClientOrigin::Static => ops.push(BatchOp::put(static_key(client_id), &true)?),
+            }
+        }
+        match page.last() {
+            Some((client_id, _)) if page.len() == UPGRADE_PAGE => after = Some(client_id.clone()),
+            _ => break,
+        }
+    }
+    let count = stored.unwrap_or(dynamic);
+    ops.push(BatchOp::put(DYNAMIC_COUNT_KEY, &count)?);
+    ops.push(BatchOp::put(STATIC_INDEX_KEY, &true)?);
+    tree.apply(ops)?;
+    Ok(count)
 }
 
 /// The parts of the realm state a write replaces.
@@ -285,6 +314,9 @@ impl Handler<DeleteClient> for RealmActor {
             });
             self.remove_dynamic(ops, 1)
         } else {
+            ops.push(BatchOp::Remove {
+                key: static_key(&msg.client_id),
+            });
             Ok(self.tree.apply(ops)?)
         }
     }
@@ -309,19 +341,8 @@ impl Handler<PutStaticClient> for RealmActor {
             // Replacing a static client keeps the moment it was first issued.
             record.profile.client_id_issued_at = existing.profile.client_id_issued_at;
         }
-        self.tree.put(&client_key(&client_id), &record)?;
+        self.tree.apply(static_client_ops(&record)?.into())?;
         Ok(current.is_none())
-    }
-}
-
-impl Handler<ListClients> for RealmActor {
-    type Result = Result<Vec<ClientRecord>, RealmError>;
-
-    fn handle(&mut self, msg: ListClients, _: &mut Context<Self>) -> Self::Result {
-        let page =
-            self.tree
-                .page::<ClientRecord>(CLIENT_PREFIX, msg.after.as_deref(), msg.limit)?;
-        Ok(page.into_iter().map(|(_, record)| record).collect())
     }
 }
 
@@ -329,14 +350,13 @@ impl Handler<ListStaticClients> for RealmActor {
     type Result = Result<Vec<ClientRecord>, RealmError>;
 
     fn handle(&mut self, _: ListStaticClients, _: &mut Context<Self>) -> Self::Result {
-        let all = self
-            .tree
-            .page::<ClientRecord>(CLIENT_PREFIX, None, usize::MAX)?;
-        Ok(all
-            .into_iter()
-            .map(|(_, record)| record)
-            .filter(|record| record.origin == ClientOrigin::Static)
-            .collect())
+        let mut clients = Vec::new();
+        for client_id in self.static_client_ids()? {
+            if let Some(record) = self.read(&client_id)? {
+                clients.push(record);
+            }
+        }
+        Ok(clients)
     }
 }
 
@@ -380,15 +400,13 @@ impl RealmActor {
         for key in self.tree.keys_with_prefix(PUBLISHER_PREFIX)? {
             ops.push(BatchOp::Remove { key });
         }
-        let existing = self
-            .tree
-            .page::<ClientRecord>(CLIENT_PREFIX, None, usize::MAX)?;
-        for (client_id, record) in existing {
-            if record.origin == ClientOrigin::Static {
-                ops.push(BatchOp::Remove {
-                    key: client_key(&client_id),
-                });
-            }
+        for client_id in self.static_client_ids()? {
+            ops.push(BatchOp::Remove {
+                key: client_key(&client_id),
+            });
+            ops.push(BatchOp::Remove {
+                key: static_key(&client_id),
+            });
         }
         // Puts after the removals: a publisher or static client that stays is rewritten.
         ops.extend(document_ops(
@@ -397,6 +415,16 @@ impl RealmActor {
             &msg.static_clients,
         )?);
         Ok(ops)
+    }
+
+    /// The ids of the static clients, from their index (never reads a dynamic client).
+    fn static_client_ids(&self) -> Result<Vec<String>, RealmError> {
+        Ok(self
+            .tree
+            .keys_with_prefix(STATIC_PREFIX)?
+            .into_iter()
+            .filter_map(|key| key.strip_prefix(STATIC_PREFIX).map(str::to_owned))
+            .collect())
     }
 
     fn dynamic_id_clash(&self, msg: &ReplaceRealm) -> Option<String> {
@@ -539,14 +567,6 @@ impl Handler<SetStatus> for RealmActor {
     }
 }
 
-impl Handler<ExportEntries> for RealmActor {
-    type Result = Result<Vec<(String, Box<serde_json::value::RawValue>)>, RealmError>;
-
-    fn handle(&mut self, _: ExportEntries, _: &mut Context<Self>) -> Self::Result {
-        Ok(self.tree.entries()?)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -576,7 +596,7 @@ mod tests {
     }
 
     #[test]
-    fn realms_without_a_stored_count_are_counted_once_and_a_stored_count_wins() {
+    fn a_realm_without_its_client_indexes_gets_them_once_and_a_stored_count_wins() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), 1 << 20).unwrap();
         let tree = store.realm_tree("alpha").unwrap();
@@ -587,8 +607,16 @@ mod tests {
         ] {
             tree.put(&client_key(id), &record(id, origin)).unwrap();
         }
-        assert_eq!(stored_dynamic_count(&tree).unwrap(), 2);
+        // A marker without a static client behind it (e.g. from a hand-made import).
+        tree.put(&static_key("a"), &true).unwrap();
+        assert_eq!(upgrade_client_indexes(&tree).unwrap(), 2);
+        assert_eq!(tree.keys_with_prefix(STATIC_PREFIX).unwrap(), ["static/s"]);
+        assert_eq!(tree.get::<u64>(DYNAMIC_COUNT_KEY).unwrap(), Some(2));
+
         tree.put(DYNAMIC_COUNT_KEY, &7u64).unwrap();
-        assert_eq!(stored_dynamic_count(&tree).unwrap(), 7);
+        assert_eq!(upgrade_client_indexes(&tree).unwrap(), 7);
+        tree.remove(STATIC_INDEX_KEY).unwrap();
+        assert_eq!(upgrade_client_indexes(&tree).unwrap(), 7);
+        assert!(tree.contains(STATIC_INDEX_KEY).unwrap());
     }
 }

@@ -11,7 +11,9 @@ use super::messages::*;
 use super::policy::TokenRotation;
 use super::rate_limit::{address_key, RateLimiter};
 use super::reaping::UsageTracker;
-use super::record::{client_key, ClientOrigin, ClientRecord, TokenMatch};
+use super::record::{
+    client_key, is_derived, ClientOrigin, ClientRecord, TokenMatch, CLIENT_PREFIX,
+};
 use super::replay::{ReplayCache, MAX_REMEMBERED_ASSERTIONS, MAX_REMEMBERED_PER_CLIENT};
 use super::settings::{ProviderSettings, RealmDocument, StaticClient};
 use super::state::{load_keys, snapshot, RealmState, RealmStatus, SharedState, StatusCell};
@@ -589,12 +591,18 @@ impl RealmHandle {
     }
 
     /// A page of clients in id order.
+    /// Read on the blocking pool, not by the actor: a page of a realm with a million clients
+    /// neither waits behind the realm's writes nor holds up the realms sharing its arbiter.
     pub async fn list_clients(
         &self,
         after: Option<String>,
         limit: usize,
     ) -> Result<Vec<ClientRecord>, RealmError> {
-        self.addr.send(ListClients { after, limit }).await?
+        let reader = self.reader.clone();
+        let page =
+            blocking(move || reader.page::<ClientRecord>(CLIENT_PREFIX, after.as_deref(), limit))
+                .await??;
+        Ok(page.into_iter().map(|(_, record)| record).collect())
     }
 
     /// The realm's software publisher profiles, in `agent_id` order.
@@ -686,9 +694,15 @@ impl RealmHandle {
         Ok(())
     }
 
-    /// Everything the realm is, secrets included (see [`RealmExport`]).
+    /// Everything the realm is, secrets included (see [`RealmExport`]), without the indexes
+    /// derived from it (rebuilt when it is imported). Read on the blocking pool, outside the
+    /// actor, so the realm's writes go on meanwhile: the entries are one consistent state only
+    /// while the realm is fenced, which is why a move fences the realm before it exports.
+    /// Unfenced, an export is a live read: a write racing with it may be half in it.
     pub async fn export_all(&self) -> Result<RealmExport, RealmError> {
-        let entries = self.addr.send(ExportEntries).await??;
+        let reader = self.reader.clone();
+        let mut entries = blocking(move || reader.entries()).await??;
+        entries.retain(|(key, _)| !is_derived(key));
         let used = self.context.used_assertions.entries().into_iter().collect();
         Ok(RealmExport::new(self.name.to_string(), entries, used))
     }
@@ -715,7 +729,8 @@ impl RealmHandle {
     }
 }
 
-/// Runs CPU-heavy work (key generation, PEM parsing) on the blocking pool.
+/// Runs CPU-heavy work (key generation, PEM parsing) or a long store read on the blocking
+/// pool.
 pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, RealmError> {

@@ -105,14 +105,6 @@ pub struct PutStaticClient {
     pub record: ClientRecord,
 }
 
-/// A page of clients in id order, starting after `after`.
-#[derive(Message)]
-#[rtype(result = "Result<Vec<ClientRecord>, RealmError>")]
-pub struct ListClients {
-    pub after: Option<String>,
-    pub limit: usize,
-}
-
 /// Every static client of the realm, for export.
 #[derive(Message)]
 #[rtype(result = "Result<Vec<ClientRecord>, RealmError>")]
@@ -185,8 +177,3 @@ pub struct Stop;
 pub struct SetStatus {
     pub status: RealmStatus,
 }
-
-/// Every stored entry of the realm, read between two writes so the set is consistent.
-#[derive(Message)]
-#[rtype(result = "Result<Vec<(String, Box<serde_json::value::RawValue>)>, RealmError>")]
-pub struct ExportEntries;

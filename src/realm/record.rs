@@ -16,6 +16,14 @@ pub(crate) const KEYS_KEY: &str = "keys";
 /// Prefix of client records in the realm tree.
 pub(crate) const CLIENT_PREFIX: &str = "client/";
 
+/// Prefix of the static-client index: `static/{client_id}` marks a static client, written in
+/// the same batch as its record, so listing or replacing the static clients never reads the
+/// dynamic ones. Derived from the records: left out of exports and rebuilt after an import.
+pub(crate) const STATIC_PREFIX: &str = "static/";
+/// Present once every static client has its marker (realms stored before the markers get them
+/// at their first start).
+pub(crate) const STATIC_INDEX_KEY: &str = "index/static_clients";
+
 /// Prefix of software publisher profiles in the realm tree.
 pub(crate) const PUBLISHER_PREFIX: &str = "publisher/";
 /// Number of dynamic clients, kept in the same batch as every write that adds or removes one
@@ -28,6 +36,24 @@ pub(crate) const INITIAL_ACCESS_PREFIX: &str = "initial_access/";
 
 pub(crate) fn client_key(client_id: &str) -> String {
     format!("{CLIENT_PREFIX}{client_id}")
+}
+
+pub(crate) fn static_key(client_id: &str) -> String {
+    format!("{STATIC_PREFIX}{client_id}")
+}
+
+/// Whether a key belongs to an index derived from other entries (not exported).
+pub(crate) fn is_derived(key: &str) -> bool {
+    key.starts_with(STATIC_PREFIX) || key == STATIC_INDEX_KEY
+}
+
+/// The writes that store a static client: its record and its index marker.
+pub(crate) fn static_client_ops(record: &ClientRecord) -> Result<[BatchOp; 2], StoreError> {
+    let client_id = &record.profile.client_id;
+    Ok([
+        BatchOp::put(client_key(client_id), record)?,
+        BatchOp::put(static_key(client_id), &true)?,
+    ])
 }
 
 pub(crate) fn publisher_key(agent_id: &str) -> String {
@@ -49,8 +75,9 @@ pub(crate) fn document_ops(
     publishers: &[SoftwarePublisher],
     static_clients: &[ClientRecord],
 ) -> Result<Vec<BatchOp>, StoreError> {
-    let mut ops = Vec::with_capacity(1 + publishers.len() + static_clients.len());
+    let mut ops = Vec::with_capacity(2 + publishers.len() + 2 * static_clients.len());
     ops.push(BatchOp::put(SETTINGS_KEY, settings)?);
+    ops.push(BatchOp::put(STATIC_INDEX_KEY, &true)?);
     for publisher in publishers {
         ops.push(BatchOp::put(
             publisher_key(publisher.agent_id()),
@@ -58,7 +85,7 @@ pub(crate) fn document_ops(
         )?);
     }
     for record in static_clients {
-        ops.push(BatchOp::put(client_key(&record.profile.client_id), record)?);
+        ops.extend(static_client_ops(record)?);
     }
     Ok(ops)
 }

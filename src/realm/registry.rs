@@ -8,13 +8,13 @@
 //! and goes back to dormant. A server with many realms therefore starts at once and spends
 //! memory only on the realms in use.
 
-use super::actor::stored_dynamic_count;
+use super::actor::upgrade_client_indexes;
 use super::actor::RealmActor;
 use super::error::RealmError;
 use super::export::{ExportSummary, RealmExport};
 use super::handle::{blocking, parse_document, RealmContext, RealmHandle};
 use super::messages::Stop;
-use super::record::{document_ops, KEYS_KEY, PUBLISHER_PREFIX, SETTINGS_KEY};
+use super::record::{document_ops, is_derived, KEYS_KEY, PUBLISHER_PREFIX, SETTINGS_KEY};
 use super::settings::{ProviderSettings, RealmDocument};
 use super::state::{load_keys, RealmState, RealmStatus, StatusCell};
 use super::RealmName;
@@ -332,7 +332,11 @@ impl RealmRegistry {
             )));
         }
         let tree = self.store.realm_tree(name.as_str())?;
-        tree.replace_all(&export.entries)?;
+        // The derived indexes are rebuilt from the records when the realm starts, never
+        // taken from a document.
+        let mut entries = export.entries;
+        entries.retain(|(key, _)| !is_derived(key));
+        tree.replace_all(&entries)?;
         self.store.remove_tombstone(name.as_str())?;
         self.store.flush().await?;
         drop(tree);
@@ -640,7 +644,7 @@ fn load_realm(store: &Store, name: &RealmName) -> Result<Option<LoadedRealm>, Re
         decryption,
         publishers: Arc::new(load_publishers(name, &tree)?),
     };
-    let dynamic_clients = stored_dynamic_count(&tree)?;
+    let dynamic_clients = upgrade_client_indexes(&tree)?;
     Ok(Some(LoadedRealm {
         tree,
         state,

@@ -67,6 +67,25 @@ async fn complete_export_imported_on_another_node_is_identical_and_serves_every_
     assert_eq!(imported.body["clients"], exported["clients"]);
     let again = export(&target, "alpha").await;
     assert_eq!(again, exported, "export → import → export must be lossless");
+    // The static-client index is derived from the records: not exported, rebuilt on import.
+    let entries = exported["entries"].as_array().expect("entries");
+    assert!(
+        !entries
+            .iter()
+            .any(|entry| entry[0].as_str().is_some_and(|k| k.starts_with("static/"))),
+        "{entries:?}"
+    );
+    let static_clients = |app: &TestApp| {
+        let app = app.api.clone();
+        async move {
+            let realm = app.admin(Method::GET, "/admin/realms/alpha", None).await;
+            assert_eq!(realm.status, 200, "{}", realm.body);
+            realm.body["clients"].clone()
+        }
+    };
+    let listed = static_clients(&target).await;
+    assert!(!listed.as_array().expect("clients").is_empty(), "{listed}");
+    assert_eq!(listed, static_clients(&source).await);
 
     // The target serves the realm as the source did: same keys, clients, secrets, tokens.
     let jwks = |app: &TestApp| {
