@@ -39,20 +39,29 @@ struct RealmSlot {
     /// The context of the run before, when an idle realm was stopped: its replay cache, rate
     /// limiters and noted uses carry over, so a restart reopens no replay window.
     previous: Option<Arc<RealmContext>>,
+    /// The registry's count of running realms: one for this slot while `running` is set, so
+    /// the metrics read a number instead of walking every realm.
+    running_realms: Arc<AtomicUsize>,
 }
 
 impl RealmSlot {
-    fn dormant(previous: Option<Arc<RealmContext>>) -> Arc<Self> {
+    fn dormant(
+        previous: Option<Arc<RealmContext>>,
+        running_realms: &Arc<AtomicUsize>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             running: tokio::sync::OnceCell::new(),
             previous,
+            running_realms: Arc::clone(running_realms),
         })
     }
 
-    fn started(handle: RealmHandle) -> Arc<Self> {
+    fn started(handle: RealmHandle, running_realms: &Arc<AtomicUsize>) -> Arc<Self> {
+        running_realms.fetch_add(1, Ordering::Relaxed);
         Arc::new(Self {
             running: tokio::sync::OnceCell::new_with(Some(handle)),
             previous: None,
+            running_realms: Arc::clone(running_realms),
         })
     }
 
@@ -67,6 +76,14 @@ impl RealmSlot {
             && Arc::strong_count(&handle.context) == held_here
             && !handle.snapshot().settings.policy.reaping.enabled;
         stoppable.then_some(handle)
+    }
+}
+
+impl Drop for RealmSlot {
+    fn drop(&mut self) {
+        if self.running.initialized() {
+            self.running_realms.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -98,6 +115,8 @@ pub struct RealmRegistry {
     fetcher: Arc<JwksFetcher>,
     arbiters: Vec<ArbiterHandle>,
     next_arbiter: AtomicUsize,
+    /// Realms whose actor runs (see [`RealmSlot`]).
+    running_realms: Arc<AtomicUsize>,
     /// Every realm, in name order (for paged listing).
     realms: RwLock<BTreeMap<RealmName, Arc<RealmSlot>>>,
     /// Serializes realm creation and deletion (rare admin operations).
@@ -121,6 +140,7 @@ impl RealmRegistry {
             fetcher,
             arbiters,
             next_arbiter: AtomicUsize::new(0),
+            running_realms: Arc::default(),
             realms: RwLock::new(BTreeMap::new()),
             changes: tokio::sync::Mutex::new(()),
             opened_at: crate::time::now_unix(),
@@ -135,7 +155,7 @@ impl RealmRegistry {
             }
             match RealmName::parse(&name) {
                 Ok(name) => {
-                    dormant.insert(name, RealmSlot::dormant(None));
+                    dormant.insert(name, RealmSlot::dormant(None, &registry.running_realms));
                 }
                 Err(why) => log::warn!("skipping stored realm: {why}"),
             }
@@ -183,7 +203,11 @@ impl RealmRegistry {
     ) -> Result<Option<RealmHandle>, RealmError> {
         let started = slot
             .running
-            .get_or_try_init(|| self.start(name.clone(), slot.previous.clone()))
+            .get_or_try_init(|| async {
+                let handle = self.start(name.clone(), slot.previous.clone()).await?;
+                self.running_realms.fetch_add(1, Ordering::Relaxed);
+                Ok(handle)
+            })
             .await;
         match started {
             Ok(handle) => Ok(Some(handle.clone())),
@@ -201,13 +225,8 @@ impl RealmRegistry {
 
     /// How many realms exist, and how many of them run (for metrics).
     pub fn realm_counts(&self) -> (usize, usize) {
-        self.read_map(|realms| {
-            let running = realms
-                .values()
-                .filter(|slot| slot.running.initialized())
-                .count();
-            (realms.len(), running)
-        })
+        let running = self.running_realms.load(Ordering::Relaxed);
+        (self.read_map(BTreeMap::len), running)
     }
 
     /// Up to `limit` realm names after `after`, in name order.
@@ -254,7 +273,7 @@ impl RealmRegistry {
             return Err(error);
         }
         if let Ok(mut realms) = self.realms.write() {
-            realms.insert(name.clone(), RealmSlot::dormant(None));
+            realms.insert(name.clone(), RealmSlot::dormant(None, &self.running_realms));
         }
         // Creating a realm through the admin API is the operator's explicit wish.
         if self.store.remove_tombstone(name.as_str())? {
@@ -354,7 +373,10 @@ impl RealmRegistry {
         };
         handle.remember_used_assertions(export.used_assertions)?;
         if let Ok(mut realms) = self.realms.write() {
-            realms.insert(name.clone(), RealmSlot::started(handle.clone()));
+            realms.insert(
+                name.clone(),
+                RealmSlot::started(handle.clone(), &self.running_realms),
+            );
         }
         let imported = handle.export_all().await?;
         log::info!("realm={name} imported ({} clients)", imported.clients);
@@ -574,7 +596,7 @@ impl RealmRegistry {
                 let Some(handle) = slot.stoppable(now, idle_seconds).cloned() else {
                     continue;
                 };
-                *slot = RealmSlot::dormant(Some(Arc::clone(&handle.context)));
+                *slot = RealmSlot::dormant(Some(Arc::clone(&handle.context)), &self.running_realms);
                 stopped.push(handle);
             }
         }
