@@ -106,6 +106,7 @@ if want clients; then
   e_read=$FIG_read e_read_p99=$FIG_read_p99 e_sample=$FIG_sample e_sample_p99=$FIG_sample_p99
   e_register=$FIG_register
 
+  data_kib_before=$(du -sk "$data" | cut -f1)
   probe=$((PREFILL_PROBE < CLIENTS ? PREFILL_PROBE : CLIENTS))
   prefill=(--base-url "$DYNREG_URL" --realm big -c "$PREFILL_CONNECTIONS" --mix register=1)
   t0=$(now_us)
@@ -124,7 +125,11 @@ if want clients; then
   [ "$errors" = 0 ] || { echo "prefill: $errors failed registrations" >&2; exit 1; }
   figure prefill_clients "$((CLIENTS + SAMPLE))" clients
   figure prefill_seconds "$(calc "($t2 - $t0) / 1e6")" s 1
-  figure prefill_data_size "$(calc "$(du -sk "$data" | cut -f1) / 1024")" MiB 1
+  data_kib=$(du -sk "$data" | cut -f1)
+  figure prefill_data_size "$(calc "$data_kib / 1024")" MiB 1
+  # What the prefill added to the data directory, per client it registered.
+  limit bytes_per_client "$(calc "($data_kib - $data_kib_before) * 1024 / $CLIENTS")" bytes 600 \
+    "data-dir growth / $CLIENTS clients, du -sk"
 
   realm_figures big big
   ratio register_big_vs_empty "$FIG_register" "$e_register" 0.8
