@@ -19,7 +19,8 @@
 #      ones the load tool just registered, which are likely to be cached);
 #   3. prefill: `dynreg load --requests CLIENTS -c 64 --mix register=1` into `big` (durable,
 #      as any registration); the first PREFILL_PROBE (20000) give the rate and a projection;
-#   4. `big`: the same figures. Targets: throughput ≥ 0.8× empty, read p99 ≤ 2× empty.
+#   4. `big`: the same figures. Targets: throughput ≥ 0.8× empty, read p99 ≤ 2× empty;
+#      bytes_per_client (data-dir growth during the prefill / CLIENTS, du -sk) < 600.
 # realms (figure prefix realms_):
 #   1. a fresh server is restarted once with only the imported realms: baseline start-up/RSS;
 #   2. REALM_PROBE (200) realms are created through `PUT /admin/realms/r-N` (REALM_CONCURRENCY
@@ -38,7 +39,7 @@
 #        WARMUP (3), RUNS (3), CONNECTIONS (32), WORKERS (1), SERVER_CPU (0), LOAD_CPU (1),
 #        SERVER_LOG (warn), CARGO_TARGET_DIR.
 # Needs: cargo, python3, curl, taskset, ss, wrk (installed with apt-get if missing); disk for
-# the data under TMPDIR (sled took 113 MiB for 21,000 clients: plan ~5 GiB for 1,000,000).
+# the data under TMPDIR (plan ~1 GiB per 1,000,000 clients, see bytes_per_client).
 # Takes roughly 10 min for the clients part (prefill time is printed after PREFILL_PROBE) and
 # REALM_BUDGET + 2 min for the realms part. Only 127.0.0.1 is contacted.
 set -euo pipefail
