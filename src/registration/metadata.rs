@@ -62,23 +62,74 @@ impl Algorithms {
     /// Every member under its serde name, in declaration order.
     pub fn members(&self) -> [(&'static str, &Option<String>); 17] {
         [
-            ("id_token_signed_response_alg", &self.id_token_signed_response_alg),
-            ("id_token_encrypted_response_alg", &self.id_token_encrypted_response_alg),
-            ("id_token_encrypted_response_enc", &self.id_token_encrypted_response_enc),
-            ("userinfo_signed_response_alg", &self.userinfo_signed_response_alg),
-            ("userinfo_encrypted_response_alg", &self.userinfo_encrypted_response_alg),
-            ("userinfo_encrypted_response_enc", &self.userinfo_encrypted_response_enc),
-            ("request_object_signing_alg", &self.request_object_signing_alg),
-            ("request_object_encryption_alg", &self.request_object_encryption_alg),
-            ("request_object_encryption_enc", &self.request_object_encryption_enc),
-            ("token_endpoint_auth_signing_alg", &self.token_endpoint_auth_signing_alg),
-            ("introspection_signed_response_alg", &self.introspection_signed_response_alg),
-            ("introspection_encrypted_response_alg", &self.introspection_encrypted_response_alg),
-            ("introspection_encrypted_response_enc", &self.introspection_encrypted_response_enc),
-            ("authorization_signed_response_alg", &self.authorization_signed_response_alg),
-            ("authorization_encrypted_response_alg", &self.authorization_encrypted_response_alg),
-            ("authorization_encrypted_response_enc", &self.authorization_encrypted_response_enc),
-            ("introspection_response_format", &self.introspection_response_format),
+            (
+                "id_token_signed_response_alg",
+                &self.id_token_signed_response_alg,
+            ),
+            (
+                "id_token_encrypted_response_alg",
+                &self.id_token_encrypted_response_alg,
+            ),
+            (
+                "id_token_encrypted_response_enc",
+                &self.id_token_encrypted_response_enc,
+            ),
+            (
+                "userinfo_signed_response_alg",
+                &self.userinfo_signed_response_alg,
+            ),
+            (
+                "userinfo_encrypted_response_alg",
+                &self.userinfo_encrypted_response_alg,
+            ),
+            (
+                "userinfo_encrypted_response_enc",
+                &self.userinfo_encrypted_response_enc,
+            ),
+            (
+                "request_object_signing_alg",
+                &self.request_object_signing_alg,
+            ),
+            (
+                "request_object_encryption_alg",
+                &self.request_object_encryption_alg,
+            ),
+            (
+                "request_object_encryption_enc",
+                &self.request_object_encryption_enc,
+            ),
+            (
+                "token_endpoint_auth_signing_alg",
+                &self.token_endpoint_auth_signing_alg,
+            ),
+            (
+                "introspection_signed_response_alg",
+                &self.introspection_signed_response_alg,
+            ),
+            (
+                "introspection_encrypted_response_alg",
+                &self.introspection_encrypted_response_alg,
+            ),
+            (
+                "introspection_encrypted_response_enc",
+                &self.introspection_encrypted_response_enc,
+            ),
+            (
+                "authorization_signed_response_alg",
+                &self.authorization_signed_response_alg,
+            ),
+            (
+                "authorization_encrypted_response_alg",
+                &self.authorization_encrypted_response_alg,
+            ),
+            (
+                "authorization_encrypted_response_enc",
+                &self.authorization_encrypted_response_enc,
+            ),
+            (
+                "introspection_response_format",
+                &self.introspection_response_format,
+            ),
         ]
     }
 }
