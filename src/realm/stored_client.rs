@@ -399,7 +399,7 @@ fn is_just(list: &[String], only: &str) -> bool {
     matches!(list, [single] if single == only)
 }
 
-fn is_empty<T: Clone>(list: &Cow<'_, [T]>) -> bool {
+fn is_empty<T>(list: &[T]) -> bool {
     list.is_empty()
 }
 
@@ -429,7 +429,7 @@ mod localized {
     use super::*;
 
     pub(super) fn serialize<S: Serializer>(
-        values: &Cow<'_, [LocalizedValue]>,
+        values: &[LocalizedValue],
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(values.len()))?;
