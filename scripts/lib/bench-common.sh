@@ -12,6 +12,7 @@
 #   SERVER_CPU=0     core the server under test is pinned to (taskset -c)
 #   LOAD_CPU=1       core the load generator is pinned to
 #   SERVER_LOG=warn  RUST_LOG of the server (info logs one line per request)
+#   DYNREG_BIN       an already built dynreg to measure (default: build the release binary)
 #   CARGO_TARGET_DIR is honoured when building.
 
 BENCH_ROOT=$(pwd)
@@ -66,12 +67,18 @@ bench_header() {
 bench_header "$BENCH_TMP"
 
 # Builds the release binaries named as cargo arguments (e.g. --bin dynreg --example fixed_body)
-# and copies them into $BENCH_TMP/bin.
+# and copies them into $BENCH_TMP/bin. DYNREG_BIN=PATH measures that dynreg binary instead
+# (no build; e.g. the binary of another commit, for a before/after comparison).
 bench_build() {
-  log "building release: cargo build --release $*"
-  cargo build --release --quiet "$@" >&2
   mkdir -p "$BENCH_TMP/bin"
-  cp "$TARGET_DIR/release/dynreg" "$BENCH_TMP/bin/dynreg"
+  if [ -n "${DYNREG_BIN:-}" ]; then
+    log "measuring $DYNREG_BIN (DYNREG_BIN: no build)"
+    cp "$DYNREG_BIN" "$BENCH_TMP/bin/dynreg"
+  else
+    log "building release: cargo build --release $*"
+    cargo build --release --quiet "$@" >&2
+    cp "$TARGET_DIR/release/dynreg" "$BENCH_TMP/bin/dynreg"
+  fi
   if [ -x "$TARGET_DIR/release/examples/fixed_body" ] && [[ " $* " == *" fixed_body "* ]]; then
     cp "$TARGET_DIR/release/examples/fixed_body" "$BENCH_TMP/bin/fixed_body"
   fi

@@ -19,6 +19,9 @@ mod registry;
 mod replay;
 mod settings;
 mod state;
+mod stored_client;
+#[cfg(test)]
+mod stored_client_tests;
 mod token;
 
 pub use error::{RealmError, TokenError};

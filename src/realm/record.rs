@@ -101,7 +101,8 @@ pub enum ClientOrigin {
 }
 
 /// A stored client: the profile, its origin, and the hash of its registration access token.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Its serde form is the stored record, versioned (`stored_client`).
+#[derive(Debug, Clone)]
 pub struct ClientRecord {
     pub profile: ClientProfile,
     pub origin: ClientOrigin,
@@ -110,11 +111,9 @@ pub struct ClientRecord {
     /// RFC 8707 resources this client's tokens may name besides the realm's
     /// `allowed_resources`. Set by the admin for static clients only: a self-registered client
     /// could claim any audience, so dynamic clients have none.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_resources: Vec<String>,
     /// Under `rotate_with_grace`: the token an update was made with, still accepted until
     /// the current one has been used once.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_registration_token: Option<SecretHash>,
 }
 

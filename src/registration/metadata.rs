@@ -15,8 +15,11 @@ use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 
 /// AM's default JWKS cache timings for `jwks_uri` clients, in milliseconds.
-const DEFAULT_JWKS_CACHE_TIMEOUT_MS: u64 = 3_600_000;
-const DEFAULT_JWKS_CACHE_MISS_CACHE_TIME_MS: u64 = 60_000;
+pub const DEFAULT_JWKS_CACHE_TIMEOUT_MS: u64 = 3_600_000;
+pub const DEFAULT_JWKS_CACHE_MISS_CACHE_TIME_MS: u64 = 60_000;
+/// The grant type and response type of a client that names none (RFC 7591 §2).
+pub const DEFAULT_GRANT_TYPE: &str = "authorization_code";
+pub const DEFAULT_RESPONSE_TYPE: &str = "code";
 
 /// What the realm allows for this request.
 #[derive(Debug, Clone, Copy)]
@@ -30,8 +33,10 @@ pub struct RegistrationPolicy<'a> {
     pub may_set_info_uris: bool,
 }
 
-/// Algorithms for signed and encrypted artefacts. `None` means "not registered".
+/// Algorithms for signed and encrypted artefacts. `None` means "not registered". The serde
+/// form (field names as keys) is part of stored client records: see `realm::stored_client`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Algorithms {
     pub id_token_signed_response_alg: Option<String>,
     pub id_token_encrypted_response_alg: Option<String>,
@@ -51,6 +56,82 @@ pub struct Algorithms {
     pub authorization_encrypted_response_enc: Option<String>,
     /// AM's `token_intro_response_format_selector`, a setting of its own (`None`: `JSON`).
     pub introspection_response_format: Option<String>,
+}
+
+impl Algorithms {
+    /// Every member under its serde name, in declaration order.
+    pub fn members(&self) -> [(&'static str, &Option<String>); 17] {
+        [
+            (
+                "id_token_signed_response_alg",
+                &self.id_token_signed_response_alg,
+            ),
+            (
+                "id_token_encrypted_response_alg",
+                &self.id_token_encrypted_response_alg,
+            ),
+            (
+                "id_token_encrypted_response_enc",
+                &self.id_token_encrypted_response_enc,
+            ),
+            (
+                "userinfo_signed_response_alg",
+                &self.userinfo_signed_response_alg,
+            ),
+            (
+                "userinfo_encrypted_response_alg",
+                &self.userinfo_encrypted_response_alg,
+            ),
+            (
+                "userinfo_encrypted_response_enc",
+                &self.userinfo_encrypted_response_enc,
+            ),
+            (
+                "request_object_signing_alg",
+                &self.request_object_signing_alg,
+            ),
+            (
+                "request_object_encryption_alg",
+                &self.request_object_encryption_alg,
+            ),
+            (
+                "request_object_encryption_enc",
+                &self.request_object_encryption_enc,
+            ),
+            (
+                "token_endpoint_auth_signing_alg",
+                &self.token_endpoint_auth_signing_alg,
+            ),
+            (
+                "introspection_signed_response_alg",
+                &self.introspection_signed_response_alg,
+            ),
+            (
+                "introspection_encrypted_response_alg",
+                &self.introspection_encrypted_response_alg,
+            ),
+            (
+                "introspection_encrypted_response_enc",
+                &self.introspection_encrypted_response_enc,
+            ),
+            (
+                "authorization_signed_response_alg",
+                &self.authorization_signed_response_alg,
+            ),
+            (
+                "authorization_encrypted_response_alg",
+                &self.authorization_encrypted_response_alg,
+            ),
+            (
+                "authorization_encrypted_response_enc",
+                &self.authorization_encrypted_response_enc,
+            ),
+            (
+                "introspection_response_format",
+                &self.introspection_response_format,
+            ),
+        ]
+    }
 }
 
 /// Lifetimes in seconds; `0` means "use the provider's value" (AM).
@@ -166,8 +247,8 @@ pub fn validate(
     }
     let response_types = read_response_types(&fields)?;
     let grant_types = match fields.strings("grant_types", MAX_ENUM_VALUES, MAX_TEXT_BYTES)? {
-        None => vec!["authorization_code".to_owned()],
-        Some(list) if list.is_empty() => vec!["authorization_code".to_owned()],
+        None => vec![DEFAULT_GRANT_TYPE.to_owned()],
+        Some(list) if list.is_empty() => vec![DEFAULT_GRANT_TYPE.to_owned()],
         Some(list) => {
             if let Some(bad) = list.iter().find(|g| !GRANT_TYPES.contains(&g.as_str())) {
                 return Err(invalid(format!(
@@ -532,7 +613,7 @@ fn read_response_types(fields: &Fields<'_>) -> Result<Vec<String>, RegistrationE
         .strings("response_types", MAX_ENUM_VALUES, MAX_TEXT_BYTES)?
         .unwrap_or_default();
     if list.is_empty() {
-        return Ok(vec!["code".to_owned()]);
+        return Ok(vec![DEFAULT_RESPONSE_TYPE.to_owned()]);
     }
     for entry in &list {
         let mut parts = entry.split(' ').filter(|p| !p.is_empty()).peekable();

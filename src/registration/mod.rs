@@ -13,7 +13,10 @@ mod uri;
 mod tests;
 
 pub use error::RegistrationError;
-pub use metadata::{validate, Algorithms, ClientMetadata, Lifetimes, RegistrationPolicy};
+pub use metadata::{
+    validate, Algorithms, ClientMetadata, Lifetimes, RegistrationPolicy, DEFAULT_GRANT_TYPE,
+    DEFAULT_JWKS_CACHE_MISS_CACHE_TIME_MS, DEFAULT_JWKS_CACHE_TIMEOUT_MS, DEFAULT_RESPONSE_TYPE,
+};
 pub use profile::{ClientProfile, ManagementCredentials, ProfileView, ResponseProfile};
 
 use serde_json::{Map, Value};
