@@ -3,11 +3,12 @@
 //! software publishers encrypt statements to the realm (SPEC §5): an RSA key (`RSA-OAEP`,
 //! `RSA-OAEP-256`) and a P-256 key (`ECDH-ES`, `ECDH-ES+A*KW`).
 
+use super::access_token::AccessTokenSigner;
 use super::JoseError;
 use crate::secret::Secret;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use jsonwebtoken::{Algorithm, DecodingKey};
 use openssl::bn::BigNumContext;
 use openssl::ec::{EcGroup, EcKey};
 use openssl::nid::Nid;
@@ -93,7 +94,7 @@ struct VerifyingKey {
 /// Loaded keys, ready to sign and verify.
 pub struct RealmKeys {
     stored: StoredKeys,
-    signer: (String, EncodingKey),
+    signer: AccessTokenSigner,
     verifiers: Vec<VerifyingKey>,
 }
 
@@ -103,11 +104,8 @@ impl RealmKeys {
             .signing
             .first()
             .ok_or_else(|| JoseError::Key("the realm has no signing key".into()))?;
-        let signer = (
-            active.kid.clone(),
-            EncodingKey::from_ec_pem(active.private_pem.expose().as_bytes())
-                .map_err(|e| JoseError::Key(format!("signing key: {e}")))?,
-        );
+        let signer =
+            AccessTokenSigner::from_pem(&active.kid, active.private_pem.expose().as_bytes())?;
         let verifiers = stored
             .signing
             .iter()
@@ -134,9 +132,9 @@ impl RealmKeys {
         &self.stored
     }
 
-    /// The active signing key's id and key.
-    pub fn signer(&self) -> (&str, &EncodingKey) {
-        (&self.signer.0, &self.signer.1)
+    /// The active signing key.
+    pub fn signer(&self) -> &AccessTokenSigner {
+        &self.signer
     }
 
     /// The verification key with this `kid`, if it is still in service at `now`.
