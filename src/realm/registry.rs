@@ -61,7 +61,7 @@ impl RealmRegistry {
             opened_at: crate::time::now_unix(),
         };
         let mut dormant = HashMap::new();
-        for name in registry.store.realm_names() {
+        for name in registry.store.realm_names()? {
             // A realm moved away whose grace period a restart cut short: finish deleting it.
             if registry.store.tombstone(&name)?.is_some() {
                 registry.store.drop_realm(&name)?;
@@ -106,8 +106,8 @@ impl RealmRegistry {
     }
 
     /// Starts a dormant realm; of two requests racing to start it, one does and both get it.
-    /// A tree without keys is what a creation that crashed before its batch leaves behind: it
-    /// is dropped, and the realm does not exist.
+    /// A realm without its index entry does not exist (its creation never completed, or it
+    /// was dropped meanwhile): whatever it left behind is dropped.
     fn activate(&self, name: &RealmName) -> Result<Option<RealmHandle>, RealmError> {
         let mut realms = self.realms.write().map_err(|_| RealmError::Unavailable)?;
         match realms.get(name) {
@@ -115,13 +115,13 @@ impl RealmRegistry {
             Some(None) => {}
             None => return Ok(None),
         }
-        let tree = self.store.realm_tree(name.as_str())?;
-        if !tree.contains(KEYS_KEY)? {
+        if !self.store.has_realm(name.as_str())? {
             log::warn!("realm={name} was never completely created; dropping its remains");
             realms.remove(name);
             self.store.drop_realm(name.as_str())?;
             return Ok(None);
         }
+        let tree = self.store.realm_tree(name.as_str())?;
         let handle = self.start(name.clone(), tree)?;
         realms.insert(name.clone(), Some(handle.clone()));
         log::debug!("realm={name} started");
@@ -193,9 +193,9 @@ impl RealmRegistry {
         Ok(true)
     }
 
-    /// Stores a new realm: keys, settings, publishers and static clients in one atomic batch,
-    /// durable before anyone can see the realm. A crash leaves all of it or none of it (a tree
-    /// without keys counts as no realm, see [`RealmRegistry::activate`]).
+    /// Stores a new realm: keys, settings, publishers, static clients and the realm's index
+    /// entry in one atomic batch, durable before anyone can see the realm. A crash leaves all
+    /// of it or none of it (no index entry, no realm: see [`RealmRegistry::activate`]).
     async fn create(
         &self,
         name: &RealmName,
@@ -210,7 +210,7 @@ impl RealmRegistry {
             &parsed.static_clients,
         )?);
         let tree = self.store.realm_tree(name.as_str())?;
-        tree.apply(ops)?;
+        tree.create(ops)?;
         tree.flush().await?;
         Ok(())
     }

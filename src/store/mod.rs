@@ -1,10 +1,17 @@
 //! Durable storage on sled. Knows keys, values and flushing; knows nothing about OAuth.
 //!
-//! Each realm has one sled tree named `realm/{name}`; the realm layer chooses the keys inside.
+//! Every realm's data lives in one shared sled tree, each key stored as `{realm}/{key}` (the
+//! realm layer chooses `key`). One tree per realm would cost a sled tree's overhead per realm:
+//! about 150 KB on disk each and a database reopen that grows with the number of trees, far
+//! too much for 100,000 realms. Next to the data, the same tree holds the realm index,
+//! `\0index/{realm}`, so listing realms never reads realm data; a realm exists exactly when its
+//! index entry does, and the entry is written in the same atomic batch as the realm's first
+//! content (and removed in the same batch as its last).
 
 mod durable;
 mod error;
 mod group_commit;
+mod migrate;
 mod tree;
 
 pub use durable::Durability;
@@ -13,10 +20,15 @@ pub use tree::{BatchOp, RealmTree};
 
 use durable::SledFiles;
 use group_commit::GroupCommit;
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, RwLock};
+use tree::Liveness;
 
-const REALM_TREE_PREFIX: &str = "realm/";
+/// The tree of every realm's data and the realm index.
+const REALMS_TREE: &str = "realms";
+/// Prefix of the realm index in [`REALMS_TREE`]; realm names never start with a NUL byte.
+const INDEX_PREFIX: &[u8] = b"\0index/";
 /// In the default tree, apart from every realm's.
 const READY_PROBE_KEY: &[u8] = b"dynreg/ready-probe";
 /// Tree of realm tombstones: realm name → why it is gone (SPEC §4).
@@ -26,6 +38,11 @@ const TOMBSTONE_TREE: &str = "tombstones";
 #[derive(Clone)]
 pub struct Store {
     db: sled::Db,
+    /// Every realm's data and the realm index ([`REALMS_TREE`]).
+    realms: sled::Tree,
+    /// Liveness of each realm a view was opened for, so dropping a realm stops the writes of
+    /// views opened before (see [`tree::Liveness`]).
+    alive: Arc<Mutex<HashMap<String, Liveness>>>,
     commits: Arc<GroupCommit>,
 }
 
@@ -46,31 +63,76 @@ impl Store {
             .cache_capacity(cache_bytes)
             .open()?;
         let files = SledFiles::open(dir, durability).map_err(sled::Error::Io)?;
+        let realms = db.open_tree(REALMS_TREE)?;
         let commits = Arc::new(GroupCommit::start(db.clone(), files)?);
-        Ok(Self { db, commits })
+        migrate::legacy_realm_trees(&db, &realms, || commits.commit_now())?;
+        Ok(Self {
+            db,
+            realms,
+            alive: Arc::default(),
+            commits,
+        })
     }
 
-    /// Names of every realm that has a tree.
-    pub fn realm_names(&self) -> Vec<String> {
-        self.db
-            .tree_names()
-            .into_iter()
-            .filter_map(|raw| {
-                let name = String::from_utf8(raw.to_vec()).ok()?;
-                name.strip_prefix(REALM_TREE_PREFIX).map(str::to_owned)
+    /// Names of every realm in the index, in name order. Reads the index only.
+    pub fn realm_names(&self) -> Result<Vec<String>, StoreError> {
+        self.realms
+            .scan_prefix(INDEX_PREFIX)
+            .keys()
+            .map(|key| {
+                let key = key?;
+                let name = key.strip_prefix(INDEX_PREFIX).unwrap_or(&key);
+                Ok(String::from_utf8_lossy(name).into_owned())
             })
             .collect()
     }
 
-    /// The tree of one realm, created empty if it does not exist.
-    pub fn realm_tree(&self, realm: &str) -> Result<RealmTree, StoreError> {
-        let tree = self.db.open_tree(format!("{REALM_TREE_PREFIX}{realm}"))?;
-        Ok(RealmTree::new(tree, self.clone()))
+    /// Whether `realm` is in the index: created completely and not dropped.
+    pub fn has_realm(&self, realm: &str) -> Result<bool, StoreError> {
+        Ok(self.realms.contains_key(index_key(realm))?)
     }
 
-    /// Deletes a realm's tree and everything in it.
+    /// A view of one realm's data. It exists once [`RealmTree::create`] or
+    /// [`RealmTree::replace_all`] indexed it; writes through the view before that leave keys
+    /// that are no realm.
+    pub fn realm_tree(&self, realm: &str) -> Result<RealmTree, StoreError> {
+        let alive = {
+            let mut alive = self.alive.lock().map_err(|_| StoreError::Dropped)?;
+            Arc::clone(
+                alive
+                    .entry(realm.to_owned())
+                    .or_insert_with(|| Arc::new(RwLock::new(true))),
+            )
+        };
+        Ok(RealmTree::new(
+            self.realms.clone(),
+            data_prefix(realm),
+            index_key(realm),
+            alive,
+            self.clone(),
+        ))
+    }
+
+    /// Deletes a realm's data and its index entry in one atomic batch (not yet durable). Views
+    /// opened before fail to write from now on.
     pub fn drop_realm(&self, realm: &str) -> Result<(), StoreError> {
-        self.db.drop_tree(format!("{REALM_TREE_PREFIX}{realm}"))?;
+        // Held throughout, so no new view of the realm writes while its keys are collected.
+        let mut views = self.alive.lock().map_err(|_| StoreError::Dropped)?;
+        let dying = views.remove(realm);
+        let _stopped = match &dying {
+            Some(alive) => {
+                let mut alive = alive.write().map_err(|_| StoreError::Dropped)?;
+                *alive = false;
+                Some(alive)
+            }
+            None => None,
+        };
+        let mut batch = sled::Batch::default();
+        for key in self.realms.scan_prefix(data_prefix(realm)).keys() {
+            batch.remove(key?);
+        }
+        batch.remove(index_key(realm));
+        self.realms.apply_batch(batch)?;
         Ok(())
     }
 
@@ -132,4 +194,14 @@ impl Store {
     pub fn flush_now(&self) -> Result<(), StoreError> {
         self.commits.commit_now()
     }
+}
+
+/// `{realm}/`, the prefix of every key of the realm's data.
+fn data_prefix(realm: &str) -> Vec<u8> {
+    format!("{realm}/").into_bytes()
+}
+
+/// The realm's entry in the realm index.
+fn index_key(realm: &str) -> Vec<u8> {
+    [INDEX_PREFIX, realm.as_bytes()].concat()
 }

@@ -1,14 +1,28 @@
-//! A realm's sled tree with JSON values and string keys.
+//! A realm's view of the shared realm tree: JSON values under string keys, each stored as
+//! `{realm}/{key}`. The realm layer sees realm-relative keys only.
 
 use super::{Store, StoreError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::value::RawValue;
+use std::ops::Bound;
+use std::sync::{Arc, RwLock};
 
-/// One realm's tree. Writes are not durable until [`RealmTree::flush`] returns.
+/// Whether a realm's data may still be written. Shared by every view of one realm: dropping
+/// the realm flips it under the write lock, and every write holds the read lock while it
+/// lands, so no write of a view opened before the drop outlives the drop (it fails with
+/// [`StoreError::Dropped`] instead of leaving keys behind under the realm's prefix).
+pub(super) type Liveness = Arc<RwLock<bool>>;
+
+/// One realm's keys in the shared tree. Writes are not durable until [`RealmTree::flush`]
+/// returns.
 #[derive(Clone)]
 pub struct RealmTree {
-    tree: sled::Tree,
+    data: sled::Tree,
+    /// `{realm}/`: realm names never contain `/`, so it ends the name unambiguously.
+    prefix: Arc<[u8]>,
+    index_key: Arc<[u8]>,
+    alive: Liveness,
     store: Store,
 }
 
@@ -29,13 +43,25 @@ impl BatchOp {
 }
 
 impl RealmTree {
-    pub(super) fn new(tree: sled::Tree, store: Store) -> Self {
-        Self { tree, store }
+    pub(super) fn new(
+        data: sled::Tree,
+        prefix: Vec<u8>,
+        index_key: Vec<u8>,
+        alive: Liveness,
+        store: Store,
+    ) -> Self {
+        Self {
+            data,
+            prefix: prefix.into(),
+            index_key: index_key.into(),
+            alive,
+            store,
+        }
     }
 
     /// The value under `key`, if any.
     pub fn get<V: DeserializeOwned>(&self, key: &str) -> Result<Option<V>, StoreError> {
-        match self.tree.get(key.as_bytes())? {
+        match self.data.get(self.full_key(key))? {
             None => Ok(None),
             Some(raw) => decode(key, &raw).map(Some),
         }
@@ -43,42 +69,48 @@ impl RealmTree {
 
     /// Whether `key` holds a value.
     pub fn contains(&self, key: &str) -> Result<bool, StoreError> {
-        Ok(self.tree.contains_key(key.as_bytes())?)
+        Ok(self.data.contains_key(self.full_key(key))?)
     }
 
     /// Writes `value` under `key` (not yet durable).
     pub fn put<V: Serialize>(&self, key: &str, value: &V) -> Result<(), StoreError> {
         let encoded = serde_json::to_vec(value).map_err(StoreError::Encode)?;
-        self.tree.insert(key.as_bytes(), encoded)?;
-        Ok(())
+        self.while_alive(|| self.data.insert(self.full_key(key), encoded).map(drop))
     }
 
     /// Removes `key`; true when something was there (not yet durable).
     pub fn remove(&self, key: &str) -> Result<bool, StoreError> {
-        Ok(self.tree.remove(key.as_bytes())?.is_some())
+        self.while_alive(|| {
+            self.data
+                .remove(self.full_key(key))
+                .map(|old| old.is_some())
+        })
     }
 
     /// Applies all writes atomically (not yet durable).
     pub fn apply(&self, ops: Vec<BatchOp>) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
-        for op in ops {
-            match op {
-                BatchOp::Put { key, value } => batch.insert(key.as_bytes(), value),
-                BatchOp::Remove { key } => batch.remove(key.as_bytes()),
-            }
-        }
-        self.tree.apply_batch(batch)?;
-        Ok(())
+        self.add_ops(&mut batch, ops);
+        self.while_alive(|| self.data.apply_batch(batch))
     }
 
-    /// Every key and value of the tree, in key order, values as the stored JSON text (copied,
-    /// not decoded: a realm export of 10,000 clients stays cheap).
+    /// Stores a new realm: whatever its prefix held before (remains of an earlier attempt)
+    /// goes, `ops` and the realm's index entry land, all in one atomic batch (not yet
+    /// durable). Until this batch the realm does not exist; after it, it does completely.
+    pub fn create(&self, ops: Vec<BatchOp>) -> Result<(), StoreError> {
+        let mut batch = self.rebuild_batch()?;
+        self.add_ops(&mut batch, ops);
+        self.while_alive(|| self.data.apply_batch(batch))
+    }
+
+    /// Every key and value of the realm, in key order, values as the stored JSON text
+    /// (copied, not decoded: a realm export of 10,000 clients stays cheap).
     pub fn entries(&self) -> Result<Vec<(String, Box<RawValue>)>, StoreError> {
-        self.tree
-            .iter()
+        self.data
+            .scan_prefix(&*self.prefix)
             .map(|entry| {
                 let (key, raw) = entry?;
-                let key = String::from_utf8_lossy(&key).into_owned();
+                let key = self.relative(&key);
                 let text = String::from_utf8(raw.to_vec()).map_err(|e| StoreError::Decode {
                     key: key.clone(),
                     source: serde::de::Error::custom(e),
@@ -92,26 +124,22 @@ impl RealmTree {
             .collect()
     }
 
-    /// Replaces the whole content of the tree with `entries`, byte for byte, in one atomic
-    /// batch (not yet durable).
+    /// Replaces the whole content of the realm with `entries`, byte for byte, and indexes
+    /// the realm, in one atomic batch (not yet durable).
     pub fn replace_all(&self, entries: &[(String, Box<RawValue>)]) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
-        for key in self.tree.iter().keys() {
-            batch.remove(key?);
-        }
+        let mut batch = self.rebuild_batch()?;
         for (key, value) in entries {
-            batch.insert(key.as_bytes(), value.get().as_bytes());
+            batch.insert(self.full_key(key), value.get().as_bytes());
         }
-        self.tree.apply_batch(batch)?;
-        Ok(())
+        self.while_alive(|| self.data.apply_batch(batch))
     }
 
     /// Keys under `prefix`, in key order.
     pub fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
-        self.tree
-            .scan_prefix(prefix.as_bytes())
+        self.data
+            .scan_prefix(self.full_key(prefix))
             .keys()
-            .map(|key| Ok(String::from_utf8_lossy(&key?).into_owned()))
+            .map(|key| Ok(self.relative(&key?)))
             .collect()
     }
 
@@ -122,23 +150,22 @@ impl RealmTree {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<(String, V)>, StoreError> {
-        use std::ops::Bound;
+        let full_prefix = self.full_key(prefix);
         let start = match after {
-            Some(after) => Bound::Excluded(format!("{prefix}{after}").into_bytes()),
-            None => Bound::Included(prefix.as_bytes().to_vec()),
+            Some(after) => Bound::Excluded(self.full_key(&format!("{prefix}{after}"))),
+            None => Bound::Included(full_prefix.clone()),
         };
         let mut out = Vec::new();
-        for entry in self.tree.range::<Vec<u8>, _>((start, Bound::Unbounded)) {
-            let (key, raw) = entry?;
-            let key = String::from_utf8_lossy(&key).into_owned();
-            let Some(suffix) = key.strip_prefix(prefix) else {
-                break;
-            };
+        for entry in self.data.range::<Vec<u8>, _>((start, Bound::Unbounded)) {
             if out.len() == limit {
                 break;
             }
-            let suffix = suffix.to_owned();
-            out.push((suffix, decode(&key, &raw)?));
+            let (key, raw) = entry?;
+            let Some(suffix) = key.strip_prefix(full_prefix.as_slice()) else {
+                break;
+            };
+            let suffix = String::from_utf8_lossy(suffix).into_owned();
+            out.push((suffix, decode(&self.relative(&key), &raw)?));
         }
         Ok(out)
     }
@@ -146,6 +173,47 @@ impl RealmTree {
     /// Waits until every write made so far is on disk (shared with concurrent writers).
     pub async fn flush(&self) -> Result<(), StoreError> {
         self.store.flush().await
+    }
+
+    fn full_key(&self, key: &str) -> Vec<u8> {
+        let mut full = Vec::with_capacity(self.prefix.len() + key.len());
+        full.extend_from_slice(&self.prefix);
+        full.extend_from_slice(key.as_bytes());
+        full
+    }
+
+    /// The realm-relative key of a stored key of this realm.
+    fn relative(&self, stored: &[u8]) -> String {
+        let key = stored.strip_prefix(&*self.prefix).unwrap_or(stored);
+        String::from_utf8_lossy(key).into_owned()
+    }
+
+    fn add_ops(&self, batch: &mut sled::Batch, ops: Vec<BatchOp>) {
+        for op in ops {
+            match op {
+                BatchOp::Put { key, value } => batch.insert(self.full_key(&key), value),
+                BatchOp::Remove { key } => batch.remove(self.full_key(&key)),
+            }
+        }
+    }
+
+    /// A batch that empties the realm's prefix and writes its index entry.
+    fn rebuild_batch(&self) -> Result<sled::Batch, StoreError> {
+        let mut batch = sled::Batch::default();
+        for key in self.data.scan_prefix(&*self.prefix).keys() {
+            batch.remove(key?);
+        }
+        batch.insert(&*self.index_key, &[][..]);
+        Ok(batch)
+    }
+
+    /// Runs a write unless the realm was dropped, holding off a drop until it has landed.
+    fn while_alive<T>(&self, write: impl FnOnce() -> sled::Result<T>) -> Result<T, StoreError> {
+        let alive = self.alive.read().map_err(|_| StoreError::Dropped)?;
+        if !*alive {
+            return Err(StoreError::Dropped);
+        }
+        Ok(write()?)
     }
 }
 

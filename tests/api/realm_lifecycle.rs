@@ -110,10 +110,15 @@ async fn requests_running_while_their_realm_is_deleted_get_404_never_500() {
 
 #[actix_web::test]
 async fn a_realm_left_half_created_by_a_crash_is_imported_again_from_its_file() {
-    // What a crash between creating alpha's tree and writing its batch leaves: an empty tree.
+    // Keys under alpha's prefix without its index entry: what a failed creation can leave.
     let app = spawn_app_with(|settings| {
         let store = Store::open(&settings.data_dir.join("sled"), 1 << 20).expect("store");
-        store.realm_tree("alpha").expect("tree");
+        let leftover = json!({"origin": "static", "profile": {"client_id": "stale"}});
+        store
+            .realm_tree("alpha")
+            .expect("tree")
+            .put("client/stale", &leftover)
+            .expect("put");
         store.flush_now().expect("flush");
     })
     .await;
@@ -124,5 +129,59 @@ async fn a_realm_left_half_created_by_a_crash_is_imported_again_from_its_file() 
     assert_eq!(
         exported.body["oauth2_provider"]["allow_open_dynamic_registration"],
         true
+    );
+    // The leftovers went with the failed creation: they are not part of the new alpha.
+    let stale = app
+        .admin(Method::GET, "/admin/realms/alpha/clients/stale", None)
+        .await;
+    assert_eq!(stale.status, 404, "{}", stale.body);
+}
+
+#[actix_web::test]
+async fn a_data_dir_in_the_per_realm_tree_layout_is_migrated_and_its_clients_still_served() {
+    // A realm with a registered client, as entries: what the per-realm-tree layout stored
+    // (one sled tree per realm, keys relative to the realm).
+    let source = spawn_app().await;
+    let client = source.register_seed_client("alpha").await;
+    let export = source
+        .admin(
+            Method::GET,
+            "/admin/realms/alpha/export?include_secrets=true",
+            None,
+        )
+        .await;
+    assert_eq!(export.status, 200, "{}", export.body);
+    let entries = export.body["entries"].as_array().expect("entries").clone();
+
+    let app = spawn_app_with(|settings| {
+        let db = sled::open(settings.data_dir.join("sled")).expect("sled");
+        let legacy = db.open_tree("realm/legacy").expect("tree");
+        for entry in &entries {
+            let key = entry[0].as_str().expect("key");
+            legacy
+                .insert(key, serde_json::to_vec(&entry[1]).expect("value"))
+                .expect("insert");
+        }
+        db.flush().expect("flush");
+    })
+    .await;
+    let read = app
+        .manage(
+            Method::GET,
+            "legacy",
+            text(&client, "client_id"),
+            None,
+            Some(text(&client, "registration_access_token")),
+        )
+        .await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(read.body["client_name#en"], "My Client");
+    let realms = app.admin(Method::GET, "/admin/realms", None).await;
+    assert!(
+        realms.body["realms"]
+            .as_array()
+            .is_some_and(|names| names.contains(&json!("legacy"))),
+        "{}",
+        realms.body
     );
 }
