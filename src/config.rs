@@ -8,6 +8,8 @@ use std::time::Duration;
 
 /// `--request-timeout` when nothing else is said.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a realm may go unused before its actor is stopped.
+pub const DEFAULT_REALM_IDLE_SECONDS: u64 = 300;
 
 /// dynreg: multi-realm OAuth 2.0 / OpenID Connect Dynamic Client Registration server.
 #[derive(Debug, Clone, Args)]
@@ -55,7 +57,7 @@ pub struct Settings {
     )]
     pub trusted_proxies: Vec<Cidr>,
 
-    /// Seconds a request's head may take to arrive, and its body after the head; a late
+    /// Seconds a whole request (head and body) may take to arrive, from its first byte; a late
     /// request gets 408 and its connection is closed.
     #[arg(long, env = "DYNREG_REQUEST_TIMEOUT", default_value_t = DEFAULT_REQUEST_TIMEOUT.as_secs())]
     pub request_timeout: u64,
@@ -68,6 +70,11 @@ pub struct Settings {
     /// Connections the kernel queues while every connection slot is taken.
     #[arg(long, env = "DYNREG_BACKLOG", default_value_t = 1024)]
     pub backlog: u32,
+
+    /// Seconds a realm may go unused before its actor is stopped (it starts again on its next
+    /// request); 0 keeps every started realm running.
+    #[arg(long, env = "DYNREG_REALM_IDLE_SECONDS", default_value_t = DEFAULT_REALM_IDLE_SECONDS)]
+    pub realm_idle_seconds: u64,
 
     /// Seconds an idle keep-alive connection stays open.
     #[arg(long, env = "DYNREG_KEEP_ALIVE", default_value_t = 5)]
@@ -104,6 +111,7 @@ impl Settings {
             max_connections: 10_000,
             backlog: 1024,
             keep_alive: 5,
+            realm_idle_seconds: DEFAULT_REALM_IDLE_SECONDS,
             bench_skip_fsync: false,
             fault_fail_flush_while: None,
             log_format: LogFormat::Text,

@@ -2,15 +2,14 @@
 
 use crate::config::Settings;
 use crate::http::client_ip::TrustedProxies;
-use crate::http::{self, ops, AppState};
+use crate::http::{self, AppState};
 use crate::jwks_fetch::JwksFetcher;
 use crate::realm::RealmRegistry;
 use crate::secret::{Secret, SecretHash};
 use crate::store::{Durability, Store};
 use actix::Arbiter;
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpServer};
+use actix_web::web;
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
@@ -74,6 +73,9 @@ impl Application {
                 .map_err(|e| format!("cannot load realms: {e}"))?,
         );
         registry.import_dir(&settings.realms_dir).await?;
+        if settings.realm_idle_seconds > 0 {
+            registry.stop_idle_realms_after(Duration::from_secs(settings.realm_idle_seconds));
+        }
 
         let request_timeout = Duration::from_secs(settings.request_timeout.max(1));
         let state = web::Data::new(AppState {
@@ -88,22 +90,14 @@ impl Application {
         mark_draining_on_shutdown_signal(state.clone());
         let workers = settings.workers.unwrap_or(cores).max(1);
         let max_connections = connection_budget(settings.max_connections);
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .wrap(from_fn(ops::observe))
-                .configure(http::configure)
-                .default_service(web::to(http::not_found))
-        })
-        .workers(workers)
-        // actix counts connections per worker.
-        .max_connections(max_connections.div_ceil(workers).max(1))
-        .client_request_timeout(request_timeout)
-        .keep_alive(Duration::from_secs(settings.keep_alive))
-        .shutdown_timeout(10)
-        .listen(listener)
-        .map_err(|e| format!("cannot start the HTTP server: {e}"))?
-        .run();
+        let limits = http::server::ServerLimits {
+            workers,
+            connections_per_worker: max_connections.div_ceil(workers).max(1),
+            request_timeout,
+            keep_alive: Duration::from_secs(settings.keep_alive),
+        };
+        let server = http::server::serve(listener, limits, state)
+            .map_err(|e| format!("cannot start the HTTP server: {e}"))?;
         Ok(Self {
             server,
             address,

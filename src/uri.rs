@@ -1,5 +1,5 @@
 //! One parser for every URI a client or an admin hands us (redirect URIs, `jwks_uri`,
-//! `request_uris`, informational URLs, publisher `jwks_uri`s).
+//! `request_uris`, informational URLs, publisher `jwks_uri`s, RFC 8707 resource indicators).
 //!
 //! Parsers disagree on odd spellings: `https://evil.com\@good.com/cb` is `evil.com` to a WHATWG
 //! parser and `good.com` to others; `http://0x7f.0.0.1/` is loopback to one and a name to
@@ -41,6 +41,13 @@ pub fn parse_canonical(raw: &str) -> Result<Url, String> {
         ));
     }
     Ok(url)
+}
+
+/// Whether two URIs, each accepted by [`parse_canonical`], name the same thing: equal up to
+/// what that parser lets through (the case of scheme and host, the `/` of an empty path).
+/// Cheap when they differ in length by more than that `/`, which is the common case.
+pub fn same_canonical(a: &str, b: &str) -> bool {
+    a == b || (a.len().abs_diff(b.len()) <= 1 && spelled_canonically(a) == spelled_canonically(b))
 }
 
 /// `raw` with the differences that do not change meaning for any parser removed: scheme and
@@ -135,6 +142,31 @@ mod tests {
             ("", "empty"),
         ] {
             assert!(parse_canonical(uri).is_err(), "{why}: {uri:?}");
+        }
+    }
+
+    #[test]
+    fn canonical_uris_are_the_same_up_to_scheme_and_host_case_and_an_empty_path() {
+        for (a, b) in [
+            ("https://api.example.com", "https://api.example.com/"),
+            ("HTTPS://API.Example.com/", "https://api.example.com"),
+            (
+                "https://api.example.com/x?q=1",
+                "https://API.example.com/x?q=1",
+            ),
+        ] {
+            assert!(same_canonical(a, b), "{a} = {b}");
+        }
+        for (a, b) in [
+            ("https://api.example.com/X", "https://api.example.com/x"),
+            ("https://api.example.com/x", "https://api.example.com/x/"),
+            ("https://api.example.com/", "http://api.example.com/"),
+            (
+                "https://api.example.com/?q=A",
+                "https://api.example.com/?q=a",
+            ),
+        ] {
+            assert!(!same_canonical(a, b), "{a} ≠ {b}");
         }
     }
 

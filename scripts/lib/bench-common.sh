@@ -67,8 +67,24 @@ need_wrk() {
   fi
 }
 
+# free_port: a free TCP port on 127.0.0.1; within BENCH_PORTS (LOW-HIGH) when it is set.
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+  python3 - "${BENCH_PORTS:-0-0}" <<'EOF'
+import random, socket, sys
+low, high = (int(p) for p in sys.argv[1].split("-"))
+for port in random.sample(range(low, high + 1), min(high - low + 1, 200)):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+        print(s.getsockname()[1])
+        break
+    except OSError:
+        continue
+    finally:
+        s.close()
+else:
+    sys.exit("no free port in BENCH_PORTS")
+EOF
 }
 
 # now_us: microseconds since the epoch (bash 5's EPOCHREALTIME, no subprocess).

@@ -9,10 +9,19 @@
   first-request GET|POST URL
       one request on a fresh connection (POST: a registration with the default body); prints
       the latency in ms, from connect to the last byte of the answer.
+  first-requests GET|POST URL...
+      first-request for each URL in turn; prints one latency (ms) per line.
+  fdatasync-ms DIR COUNT
+      COUNT 4 KiB writes each followed by fdatasync in a file under DIR; prints the median ms
+      (the disk's bound on one durable write after another).
+  metric BASE_URL NAME
+      the value of one line of BASE_URL/metrics.
 """
 
 import http.client
 import json
+import os
+import statistics
 import sys
 import threading
 import time
@@ -99,6 +108,33 @@ def register_sample(endpoint, count, out_file):
         out.writelines(lines)
 
 
+def fdatasync_ms(directory, count):
+    path = os.path.join(directory, "fdatasync-probe")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    samples = []
+    try:
+        for _ in range(count):
+            os.pwrite(fd, b"x" * 4096, 0)
+            started = time.perf_counter()
+            os.fdatasync(fd)
+            samples.append((time.perf_counter() - started) * 1000)
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    print(f"{statistics.median(samples):.4f}")
+
+
+def metric(base_url, name):
+    conn = connection(base_url)
+    conn.request("GET", "/metrics")
+    text = conn.getresponse().read().decode()
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            print(line.split()[1])
+            return
+    sys.exit(f"no {name} in /metrics")
+
+
 def first_request(method, url):
     parts = urlsplit(url)
     target = f"{parts.path}?{parts.query}" if parts.query else parts.path
@@ -122,6 +158,13 @@ def main(argv):
         register_sample(args[0], int(args[1]), args[2])
     elif command == "first-request":
         first_request(args[0], args[1])
+    elif command == "first-requests":
+        for url in args[1:]:
+            first_request(args[0], url)
+    elif command == "fdatasync-ms":
+        fdatasync_ms(args[0], int(args[1]))
+    elif command == "metric":
+        metric(args[0], args[1])
     else:
         sys.exit(__doc__)
 

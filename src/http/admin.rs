@@ -20,6 +20,10 @@ use serde_json::{json, Map, Value};
 
 const DEFAULT_PAGE_SIZE: usize = 100;
 const MAX_PAGE_SIZE: usize = 1000;
+/// Realm names are short: pages of realms are larger, so a listing of a few hundred realms
+/// still fits in one answer as it did before paging.
+const DEFAULT_REALM_PAGE_SIZE: usize = 1000;
+const MAX_REALM_PAGE_SIZE: usize = 10_000;
 /// A realm import carries every client of the realm: 10,000 clients take about 20 MB.
 const MAX_IMPORT_BYTES: usize = 256 * 1024 * 1024;
 /// How long a realm moved away answers 421 before its data is deleted, unless the request
@@ -152,15 +156,42 @@ async fn require_admin_token(
     Ok(response)
 }
 
-async fn list_realms(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "realms": state.registry.names() }))
+/// A page of realm names in name order; `next` continues the walk (absent on the last page).
+async fn list_realms(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let page_size = page_size(&req, DEFAULT_REALM_PAGE_SIZE, MAX_REALM_PAGE_SIZE)?;
+    let after = query_param(&req, "after")
+        .map(|cursor| decode_cursor(&cursor).and_then(|name| parse_realm_name(&name)))
+        .transpose()?;
+    let mut page = state.registry.names(after.as_ref(), page_size + 1);
+    if page.len() <= page_size {
+        // The last page looks as the whole listing did before paging.
+        return Ok(HttpResponse::Ok().json(json!({ "realms": page })));
+    }
+    page.truncate(page_size);
+    let next = page.last().map(|name| encode_cursor(name));
+    Ok(HttpResponse::Ok().json(json!({ "realms": page, "next": next })))
+}
+
+/// The `page_size` query parameter: `default` when absent, else 1 to `max`.
+fn page_size(req: &HttpRequest, default: usize, max: usize) -> Result<usize, ApiError> {
+    match query_param(req, "page_size") {
+        None => Ok(default),
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| ApiError::BadRequest(format!("page_size must be 1 to {max}"))),
+    }
 }
 
 async fn export_realm(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = existing_realm(&req, &state)?;
+    let realm = existing_realm(&req, &state).await?;
     let document = realm.export(include_secrets(&req)).await?;
     Ok(HttpResponse::Ok().json(document))
 }
@@ -178,7 +209,7 @@ async fn export_complete_realm(
                 .into(),
         ));
     }
-    let realm = existing_realm(&req, &state)?;
+    let realm = existing_realm(&req, &state).await?;
     Ok(HttpResponse::Ok().json(realm.export_all().await?))
 }
 
@@ -216,7 +247,7 @@ async fn set_status(
     state: &AppState,
     status: RealmStatus,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = existing_realm(req, state)?;
+    let realm = existing_realm(req, state).await?;
     realm.set_status(status).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -280,7 +311,7 @@ async fn put_realm(
         ));
     }
     let created = state.registry.put_realm(name.clone(), &document).await?;
-    let realm = existing_realm(&req, &state)?;
+    let realm = existing_realm(&req, &state).await?;
     let exported = realm.export(false).await?;
     let mut response = if created {
         HttpResponse::Created()
@@ -303,7 +334,7 @@ async fn read_provider(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = existing_realm(&req, &state)?;
+    let realm = existing_realm(&req, &state).await?;
     Ok(HttpResponse::Ok().json(realm.settings()))
 }
 
@@ -312,7 +343,7 @@ async fn put_provider(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = existing_realm(&req, &state)?;
+    let realm = existing_realm(&req, &state).await?;
     let settings: ProviderSettings = json_body(&req, payload).await?;
     realm.put_settings(settings).await?;
     Ok(HttpResponse::Ok().json(realm.settings()))
@@ -324,26 +355,17 @@ async fn rotate_keys(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = existing_realm(&req, &state)?;
+    let realm = existing_realm(&req, &state).await?;
     realm.rotate_keys().await?;
-    Ok(HttpResponse::Ok().json(realm.jwks()))
+    Ok(HttpResponse::Ok().json(realm.jwks().await?))
 }
 
 async fn list_clients(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = existing_realm(&req, &state)?;
-    let page_size = match query_param(&req, "page_size") {
-        None => DEFAULT_PAGE_SIZE,
-        Some(raw) => raw
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-            .ok_or_else(|| {
-                ApiError::BadRequest(format!("page_size must be 1 to {MAX_PAGE_SIZE}"))
-            })?,
-    };
+    let realm = existing_realm(&req, &state).await?;
+    let page_size = page_size(&req, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
     let after = query_param(&req, "after")
         .map(|cursor| decode_cursor(&cursor))
         .transpose()?;
@@ -367,7 +389,7 @@ async fn read_client(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = existing_realm(&req, &state)?;
+    let realm = existing_realm(&req, &state).await?;
     let record = realm.find_client(path_client_id(&req)?).await?;
     Ok(HttpResponse::Ok().json(admin_view(&record, include_secrets(&req))))
 }
@@ -377,7 +399,7 @@ async fn put_client(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = existing_realm(&req, &state)?;
+    let realm = existing_realm(&req, &state).await?;
     let document: Map<String, Value> = json_body(&req, payload).await?;
     let client_id = path_client_id(&req)?;
     let created = realm.put_static_client(client_id, &document).await?;
@@ -394,7 +416,7 @@ async fn delete_client(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = existing_realm(&req, &state)?;
+    let realm = existing_realm(&req, &state).await?;
     realm.remove_client(path_client_id(&req)?).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -404,7 +426,7 @@ async fn list_publishers(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = existing_realm(&req, &state)?;
+    let realm = existing_realm(&req, &state).await?;
     let publishers: Vec<PublisherDocument> = realm
         .publishers()
         .iter()
@@ -417,7 +439,7 @@ async fn read_publisher(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = existing_realm(&req, &state)?;
+    let realm = existing_realm(&req, &state).await?;
     let publisher = realm.find_publisher(path_agent_id(&req)?)?;
     Ok(HttpResponse::Ok().json(publisher.to_document(false)))
 }
@@ -429,7 +451,7 @@ async fn put_publisher(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = existing_realm(&req, &state)?;
+    let realm = existing_realm(&req, &state).await?;
     let document: PublisherDocument = json_body(&req, payload).await?;
     let agent_id = path_agent_id(&req)?;
     let (saved, created) = realm.put_publisher(agent_id, &document).await?;
@@ -445,7 +467,7 @@ async fn delete_publisher(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = existing_realm(&req, &state)?;
+    let realm = existing_realm(&req, &state).await?;
     realm.remove_publisher(path_agent_id(&req)?).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -454,10 +476,10 @@ async fn delete_publisher(
 /// lacks this, and is refused instead of silently restarting at page 1.
 const CURSOR_PREFIX: &str = "after:";
 
-/// The opaque `next` of a client page: the last client id of the page, so a client deleted
-/// between two requests does not break the walk.
-fn encode_cursor(client_id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{client_id}"))
+/// The opaque `next` of a page: the last client id (or realm name) of the page, so one
+/// deleted between two requests does not break the walk.
+fn encode_cursor(last: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{last}"))
 }
 
 fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
@@ -485,15 +507,22 @@ fn admin_view(record: &ClientRecord, include_secret: bool) -> Map<String, Value>
 }
 
 fn realm_name(req: &HttpRequest) -> Result<RealmName, ApiError> {
-    let raw = req.match_info().get("realm").unwrap_or_default();
+    parse_realm_name(req.match_info().get("realm").unwrap_or_default())
+}
+
+fn parse_realm_name(raw: &str) -> Result<RealmName, ApiError> {
     RealmName::parse(raw).map_err(ApiError::BadRequest)
 }
 
-pub(super) fn existing_realm(req: &HttpRequest, state: &AppState) -> Result<RealmHandle, ApiError> {
+pub(super) async fn existing_realm(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<RealmHandle, ApiError> {
     let name = realm_name(req)?;
     state
         .registry
-        .get(name.as_str())?
+        .get(name.as_str())
+        .await?
         .ok_or_else(|| ApiError::UnknownRealm(name.to_string()))
 }
 

@@ -15,7 +15,7 @@ pub async fn create_initial_access(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = existing_realm(&req, &state)?;
+    let realm = existing_realm(&req, &state).await?;
     let request: InitialAccessRequest = json_body(&req, payload).await?;
     let (record, secret) = realm.create_initial_access(request).await?;
     let mut view = record.view();
@@ -30,7 +30,7 @@ pub async fn list_initial_access(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = existing_realm(&req, &state)?;
+    let realm = existing_realm(&req, &state).await?;
     let tokens: Vec<Value> = realm
         .initial_access_tokens()?
         .iter()
@@ -44,7 +44,7 @@ pub async fn revoke_initial_access(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = existing_realm(&req, &state)?;
+    let realm = existing_realm(&req, &state).await?;
     let id = req.match_info().get("id").unwrap_or_default();
     realm.revoke_initial_access(id).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -52,7 +52,7 @@ pub async fn revoke_initial_access(
 
 /// `POST …/reap?dry_run=true&as_of=UNIX` → what the run found (and removed unless a dry run).
 pub async fn reap(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let realm = existing_realm(&req, &state)?;
+    let realm = existing_realm(&req, &state).await?;
     let dry_run = match query_param(&req, "dry_run").as_deref() {
         None | Some("false") => false,
         Some("true") => true,

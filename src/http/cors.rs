@@ -42,7 +42,7 @@ pub async fn preflight(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = realm(&req, &state)?;
+    let realm = realm(&req, &state).await?;
     let methods = methods_of(req.path()).unwrap_or("OPTIONS");
     let mut response = HttpResponse::NoContent();
     response.insert_header((header::ALLOW, methods));
@@ -64,11 +64,14 @@ pub async fn allow_origin(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let endpoint = methods_of(req.path()).is_some();
     let grant = match (origin_of(req.request()), methods_of(req.path())) {
-        (Some(origin), Some(_)) => req
-            .app_data::<web::Data<AppState>>()
-            .and_then(|state| realm(req.request(), state).ok())
-            .filter(|realm| realm.allows_origin(origin))
-            .and_then(|_| HeaderValue::from_str(origin).ok()),
+        (Some(origin), Some(_)) => match req.app_data::<web::Data<AppState>>() {
+            Some(state) => realm(req.request(), state)
+                .await
+                .ok()
+                .filter(|realm| realm.allows_origin(origin))
+                .and_then(|_| HeaderValue::from_str(origin).ok()),
+            None => None,
+        },
         _ => None,
     };
     let mut response = next.call(req).await?;

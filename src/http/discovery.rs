@@ -40,7 +40,7 @@ pub async fn openid_configuration(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = realm(&req, &state)?;
+    let realm = realm(&req, &state).await?;
     let issuer = realm.issuer();
     let scopes = supported_scopes(&realm);
     let document = json!({
@@ -88,7 +88,7 @@ pub async fn authorization_server_metadata(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = realm(&req, &state)?;
+    let realm = realm(&req, &state).await?;
     let issuer = realm.issuer();
     let document = json!({
         "issuer": issuer,
@@ -113,9 +113,9 @@ pub async fn jwk_uri(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = realm(&req, &state)?;
+    let realm = realm(&req, &state).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, CACHE_FOR_FIVE_MINUTES))
         .content_type("application/jwk-set+json")
-        .json(realm.jwks()))
+        .json(realm.jwks().await?))
 }

@@ -26,7 +26,7 @@ pub enum ApiError {
     },
     #[error("the request body exceeds {0} bytes")]
     PayloadTooLarge(usize),
-    #[error("the request body did not arrive within {0} s")]
+    #[error("the request (head and body) did not arrive within {0} s")]
     RequestTimeout(u64),
     #[error("{0}")]
     BadRequest(String),
@@ -137,7 +137,9 @@ fn realm_status(error: &RealmError) -> StatusCode {
         R::InsufficientScope(_) | R::QuotaExceeded(_) => StatusCode::FORBIDDEN,
         R::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         R::NotFound(_) => StatusCode::NOT_FOUND,
-        R::Unavailable | R::NotDurable(_) | R::Fenced => StatusCode::SERVICE_UNAVAILABLE,
+        R::Unavailable | R::NotDurable(_) | R::Fenced | R::AssertionShareFull(_) => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         R::Moved => StatusCode::MISDIRECTED_REQUEST,
         R::AlreadyExists(_) => StatusCode::CONFLICT,
         R::Store(_) | R::Random(_) | R::Keys(_) => StatusCode::INTERNAL_SERVER_ERROR,

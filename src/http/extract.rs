@@ -1,5 +1,6 @@
 //! Request parts the handlers need: the realm, the bearer token, `client_id`, the body.
 
+use super::deadline;
 use super::error::ApiError;
 use super::AppState;
 use crate::config::DEFAULT_REQUEST_TIMEOUT;
@@ -12,13 +13,14 @@ use actix_web::{web, HttpRequest};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The realm named by the URL (`…/realms/{realm}/…`, or root for root's URLs).
-pub fn realm(req: &HttpRequest, state: &AppState) -> Result<RealmHandle, ApiError> {
+pub async fn realm(req: &HttpRequest, state: &AppState) -> Result<RealmHandle, ApiError> {
     let name = req.match_info().get("realm").unwrap_or(ROOT_REALM);
     // SPEC §2: a malformed realm name is a bad request, an unknown one is not found.
     RealmName::parse(name).map_err(ApiError::BadRequest)?;
     state
         .registry
-        .get(name)?
+        .get(name)
+        .await?
         .ok_or_else(|| ApiError::UnknownRealm(name.to_owned()))
 }
 
@@ -39,8 +41,8 @@ pub fn query_param(req: &HttpRequest, name: &str) -> Option<String> {
         .map(|(_, value)| value.into_owned())
 }
 
-/// The whole body, refused with 413 past [`MAX_BODY_BYTES`] and with 408 when it does not
-/// arrive within the request timeout (actix's own timeout covers only the head). Always
+/// The whole body, refused with 413 past [`MAX_BODY_BYTES`] and with 408 when the request
+/// (head and body together) does not arrive within the request timeout. Always
 /// consumed, even when the handler fails early, so keep-alive connections stay usable; a
 /// body cut short leaves the rest unread, so actix closes that connection after the answer.
 pub async fn body(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes, ApiError> {
@@ -62,10 +64,12 @@ pub async fn body_limited(
     if declared.is_some_and(|length| length > limit) {
         return Err(ApiError::PayloadTooLarge(limit));
     }
-    let timeout = req
+    let request_timeout = req
         .app_data::<web::Data<AppState>>()
         .map_or(DEFAULT_REQUEST_TIMEOUT, |state| state.request_timeout);
-    let read = actix_rt::time::timeout(timeout, payload.to_bytes_limited(limit));
+    // One budget for head and body: the body gets what the head left of it.
+    let time_left = deadline::time_left(req).unwrap_or(request_timeout);
+    let read = actix_rt::time::timeout(time_left, payload.to_bytes_limited(limit));
     // The outer error is the deadline, the middle one the size limit, the inner one a read.
     match read.await {
         Ok(Ok(Ok(bytes))) => Ok(bytes),
@@ -73,6 +77,6 @@ pub async fn body_limited(
             "the request body could not be read: {e}"
         ))),
         Ok(Err(_)) => Err(ApiError::PayloadTooLarge(limit)),
-        Err(_) => Err(ApiError::RequestTimeout(timeout.as_secs())),
+        Err(_) => Err(ApiError::RequestTimeout(request_timeout.as_secs())),
     }
 }

@@ -6,11 +6,13 @@ mod admin_policy;
 pub mod client_ip;
 pub mod console;
 mod cors;
+pub mod deadline;
 pub mod discovery;
 pub mod error;
 pub mod extract;
 pub mod ops;
 pub mod registration;
+pub mod server;
 pub mod token;
 
 pub use error::ApiError;
@@ -41,7 +43,7 @@ pub struct AppState {
     pub draining: AtomicBool,
     /// Proxies whose `X-Forwarded-For` is believed for registration rate limits.
     pub trusted_proxies: TrustedProxies,
-    /// How long a request body may take to arrive after the head.
+    /// How long a whole request (head and body) may take to arrive.
     pub request_timeout: std::time::Duration,
 }
 

@@ -15,7 +15,7 @@ pub async fn register_client(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = realm(&req, &state)?;
+    let realm = realm(&req, &state).await?;
     let body = body(&req, payload).await?;
     let client_ip = state.trusted_proxies.client_ip(&req);
     let registered = realm.register(bearer_token(&req), client_ip, &body).await?;
@@ -35,7 +35,7 @@ pub async fn read_client(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = realm(&req, &state)?;
+    let realm = realm(&req, &state).await?;
     body(&req, payload).await?;
     let client_id = client_id(&req)?;
     let profile = realm.read_client(&client_id, bearer_token(&req)).await?;
@@ -53,7 +53,7 @@ pub async fn replace_client(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = realm(&req, &state)?;
+    let realm = realm(&req, &state).await?;
     let body = body(&req, payload).await?;
     let client_id = client_id(&req)?;
     let updated = realm
@@ -75,7 +75,7 @@ pub async fn delete_client(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = realm(&req, &state)?;
+    let realm = realm(&req, &state).await?;
     body(&req, payload).await?;
     let client_id = client_id(&req)?;
     realm.delete_client(&client_id, bearer_token(&req)).await?;

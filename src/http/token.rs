@@ -18,7 +18,7 @@ pub async fn issue_token(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = realm(&req, &state)?;
+    let realm = realm(&req, &state).await?;
     let mut form = form(&req, payload).await?;
     let request = TokenRequest {
         grant_type: form.params.remove("grant_type"),
@@ -50,7 +50,7 @@ pub async fn introspect(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = realm(&req, &state)?;
+    let realm = realm(&req, &state).await?;
     let mut form = form(&req, payload).await?;
     let token = form.params.remove("token");
     let credentials = credentials(&req, &mut form.params)?;

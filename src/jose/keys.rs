@@ -1,7 +1,11 @@
 //! A realm's own keys: ES256 signing keys (the active one plus rotated ones still published
 //! until the tokens they signed have expired) and two encryption keys whose public halves let
-//! software publishers encrypt statements to the realm (SPEC §5): an RSA key (`RSA-OAEP`,
-//! `RSA-OAEP-256`) and a P-256 key (`ECDH-ES`, `ECDH-ES+A*KW`).
+//! software publishers encrypt statements to the realm (SPEC §5): a P-256 key (`ECDH-ES`,
+//! `ECDH-ES+A*KW`) and an RSA key (`RSA-OAEP`, `RSA-OAEP-256`).
+//!
+//! A new realm gets its two P-256 keys only: RSA-2048 generation takes a few hundred
+//! milliseconds, so the RSA key is made the first time the realm's key set is published
+//! (see `RealmHandle::jwks`), which keeps realm creation fast.
 
 use super::access_token::AccessTokenSigner;
 use super::JoseError;
@@ -37,8 +41,10 @@ pub struct StoredKey {
 pub struct StoredKeys {
     /// The first key signs; the rest are rotated keys that only verify.
     pub signing: Vec<StoredKey>,
-    /// RSA encryption key.
-    pub encryption: StoredKey,
+    /// RSA encryption key: `None` until the realm's key set is first published (realms
+    /// stored before it was made lazily always have one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<StoredKey>,
     /// P-256 key for ECDH-ES key agreement. Realms stored before it existed have none until
     /// [`StoredKeys::ensure_ecdh_key`] adds one at start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,13 +52,30 @@ pub struct StoredKeys {
 }
 
 impl StoredKeys {
-    /// Fresh keys for a new realm.
+    /// Fresh keys for a new realm: two P-256 keys, no RSA key yet.
     pub fn generate() -> Result<Self, JoseError> {
         Ok(Self {
             signing: vec![generate_signing_key()?],
-            encryption: generate_encryption_key()?,
+            encryption: None,
             ecdh_encryption: Some(generate_ecdh_key()?),
         })
+    }
+
+    /// Adds the RSA encryption key (see [`generate_rsa_encryption_key`]) unless there is one
+    /// already; true when `key` was added.
+    pub fn add_rsa_key(&mut self, key: StoredKey) -> bool {
+        if self.encryption.is_some() {
+            return false;
+        }
+        self.encryption = Some(key);
+        true
+    }
+
+    /// Tests: these keys with an RSA key.
+    #[cfg(test)]
+    pub fn with_rsa_key(mut self) -> Self {
+        self.add_rsa_key(generate_rsa_encryption_key().unwrap());
+        self
     }
 
     /// Adds the ECDH-ES key to keys stored before it existed; true when one was added.
@@ -153,7 +176,10 @@ impl RealmKeys {
             .iter()
             .filter(|k| k.retire_after.is_none_or(|t| t > now))
             .map(|k| k.public_jwk.clone());
-        let encryption = std::iter::once(&self.stored.encryption)
+        let encryption = self
+            .stored
+            .encryption
+            .iter()
             .chain(self.stored.ecdh_encryption.as_ref())
             .map(|k| published_encryption_jwk(&k.public_jwk));
         let keys: Vec<Value> = signing.chain(encryption).collect();
@@ -225,7 +251,9 @@ fn generate_p256_key(key_use: &str, alg: Option<&str>) -> Result<StoredKey, Jose
     })
 }
 
-fn generate_encryption_key() -> Result<StoredKey, JoseError> {
+/// A realm's RSA-2048 encryption key: a few hundred milliseconds of CPU, so callers run it off
+/// the async workers.
+pub fn generate_rsa_encryption_key() -> Result<StoredKey, JoseError> {
     let rsa = Rsa::generate(RSA_BITS)?;
     let n = b64(&rsa.n().to_vec());
     let e = b64(&rsa.e().to_vec());
@@ -248,9 +276,45 @@ fn generate_encryption_key() -> Result<StoredKey, JoseError> {
 mod tests {
     use super::*;
 
+    /// RSA-2048 generation is slow: one key pair for the tests of this module.
+    fn keys_with_rsa() -> StoredKeys {
+        static KEYS: std::sync::OnceLock<StoredKeys> = std::sync::OnceLock::new();
+        KEYS.get_or_init(|| StoredKeys::generate().unwrap().with_rsa_key())
+            .clone()
+    }
+
+    #[test]
+    fn new_keys_have_no_rsa_key_until_one_is_added_and_adding_keeps_the_others() {
+        let fresh = StoredKeys::generate().unwrap();
+        assert!(fresh.encryption.is_none() && fresh.ecdh_encryption.is_some());
+        let jwks = RealmKeys::load(fresh.clone()).unwrap().jwks(0);
+        assert!(
+            jwks["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|k| k["kty"] == "EC"),
+            "{jwks}"
+        );
+        let with_rsa = fresh.clone().with_rsa_key();
+        let rsa = with_rsa.encryption.clone().expect("an RSA key");
+        assert_eq!(with_rsa.signing[0].kid, fresh.signing[0].kid);
+        // Adding again keeps the key already there.
+        let mut again = with_rsa.clone();
+        assert!(!again.add_rsa_key(generate_rsa_encryption_key().unwrap()));
+        assert_eq!(again.encryption.unwrap().kid, rsa.kid);
+        // Stored, it survives a round trip; stored without one, it stays absent.
+        let again: StoredKeys =
+            serde_json::from_value(serde_json::to_value(&with_rsa).unwrap()).unwrap();
+        assert_eq!(again.encryption.unwrap().kid, rsa.kid);
+        assert!(!serde_json::to_string(&fresh)
+            .unwrap()
+            .contains("\"encryption\""));
+    }
+
     #[test]
     fn keys_stored_before_the_ecdh_key_existed_still_load_and_gain_one() {
-        let mut stored = serde_json::to_value(StoredKeys::generate().unwrap()).unwrap();
+        let mut stored = serde_json::to_value(keys_with_rsa()).unwrap();
         stored.as_object_mut().unwrap().remove("ecdh_encryption");
         let mut old: StoredKeys = serde_json::from_value(stored).unwrap();
         assert!(old.ecdh_encryption.is_none());
@@ -276,8 +340,10 @@ mod tests {
 
     #[test]
     fn encryption_keys_are_published_without_alg_even_when_stored_with_one() {
-        let mut stored = StoredKeys::generate().unwrap();
-        stored.encryption.public_jwk["alg"] = json!("RSA-OAEP-256");
+        let mut stored = keys_with_rsa();
+        if let Some(rsa) = stored.encryption.as_mut() {
+            rsa.public_jwk["alg"] = json!("RSA-OAEP-256");
+        }
         let jwks = RealmKeys::load(stored).unwrap().jwks(0);
         let keys = jwks["keys"].as_array().unwrap();
         let encryption: Vec<&Value> = keys.iter().filter(|k| k["use"] == "enc").collect();

@@ -10,7 +10,7 @@ pub use client_assertion::{
     unverified_subject, verify_client_assertion, AssertionClock, ClientAssertion,
     ASSERTION_CLOCK_SKEW_SECONDS, MAX_ASSERTION_LIFETIME_SECONDS, MAX_JTI_BYTES,
 };
-pub use keys::{RealmKeys, StoredKeys, SIGNING_ALG};
+pub use keys::{generate_rsa_encryption_key, RealmKeys, StoredKey, StoredKeys, SIGNING_ALG};
 
 /// Compact JWTs we accept at all; anything longer is refused before parsing (SPEC §6).
 pub const MAX_JWT_BYTES: usize = 16 * 1024;

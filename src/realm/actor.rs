@@ -19,10 +19,11 @@ use super::settings::ProviderSettings;
 use super::state::{snapshot, RealmState, RealmStatus, SharedState, StatusCell};
 use super::RealmName;
 use crate::jose::RealmKeys;
+use crate::jose::StoredKeys;
 use crate::secret::SecretHash;
-use crate::software_statement::SoftwarePublisher;
+use crate::software_statement::{DecryptionKeys, SoftwarePublisher};
 use crate::store::{BatchOp, RealmTree};
-use actix::{Actor, Context, Handler};
+use actix::{Actor, ActorContext, Context, Handler};
 use std::sync::Arc;
 
 /// Owner of one realm's state.
@@ -46,22 +47,23 @@ impl Actor for RealmActor {
 }
 
 impl RealmActor {
+    /// `dynamic_clients` is the stored count ([`stored_dynamic_count`]).
     pub fn new(
         name: RealmName,
         tree: RealmTree,
         state: SharedState,
+        dynamic_clients: u64,
         usage: Arc<UsageTracker>,
         status: Arc<StatusCell>,
-    ) -> Result<Self, RealmError> {
-        let dynamic_clients = stored_dynamic_count(&tree)?;
-        Ok(Self {
+    ) -> Self {
+        Self {
             name,
             tree,
             state,
             dynamic_clients,
             usage,
             status,
-        })
+        }
     }
 
     pub(super) fn name(&self) -> &RealmName {
@@ -130,7 +132,9 @@ impl RealmActor {
             *shared = Arc::new(RealmState {
                 settings: change.settings.unwrap_or_else(|| current.settings.clone()),
                 keys: change.keys.unwrap_or_else(|| Arc::clone(&current.keys)),
-                decryption: Arc::clone(&current.decryption),
+                decryption: change
+                    .decryption
+                    .unwrap_or_else(|| Arc::clone(&current.decryption)),
                 publishers: match change.publishers {
                     Some(mut publishers) => {
                         // Same order as their sled keys, so lists and exports are stable.
@@ -151,7 +155,7 @@ impl RealmActor {
 
 /// The realm's number of dynamic clients as stored. Realms stored before the count was kept
 /// are counted once (the count is stored with their next change).
-fn stored_dynamic_count(tree: &RealmTree) -> Result<u64, RealmError> {
+pub(super) fn stored_dynamic_count(tree: &RealmTree) -> Result<u64, RealmError> {
     if let Some(count) = tree.get::<u64>(DYNAMIC_COUNT_KEY)? {
         return Ok(count);
     }
@@ -167,6 +171,7 @@ fn stored_dynamic_count(tree: &RealmTree) -> Result<u64, RealmError> {
 struct StateChange {
     settings: Option<ProviderSettings>,
     keys: Option<Arc<RealmKeys>>,
+    decryption: Option<Arc<DecryptionKeys>>,
     publishers: Option<Vec<SoftwarePublisher>>,
 }
 
@@ -424,6 +429,44 @@ impl Handler<RotateKeys> for RealmActor {
             ..StateChange::default()
         });
         Ok(())
+    }
+}
+
+impl Handler<AddEncryptionKey> for RealmActor {
+    type Result = Result<StoredKeys, RealmError>;
+
+    fn handle(&mut self, msg: AddEncryptionKey, _: &mut Context<Self>) -> Self::Result {
+        self.writable()?;
+        let mut stored = self
+            .tree
+            .get::<StoredKeys>(KEYS_KEY)?
+            .ok_or(RealmError::Unavailable)?;
+        if stored.add_rsa_key(msg.key) {
+            self.tree.put(KEYS_KEY, &stored)?;
+        }
+        Ok(stored)
+    }
+}
+
+impl Handler<PublishKeys> for RealmActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: PublishKeys, _: &mut Context<Self>) -> Self::Result {
+        self.publish(StateChange {
+            keys: Some(msg.keys),
+            decryption: Some(msg.decryption),
+            ..StateChange::default()
+        });
+    }
+}
+
+impl Handler<Stop> for RealmActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Stop, ctx: &mut Context<Self>) -> Self::Result {
+        self.write_usage();
+        ctx.stop();
+        log::debug!("realm={} idle: actor stopped", self.name);
     }
 }
 

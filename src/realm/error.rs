@@ -47,6 +47,10 @@ pub enum RealmError {
     /// The realm's actor is gone (realm deleted while the request ran) or overloaded.
     #[error("the realm is unavailable")]
     Unavailable,
+    /// The client holds its whole share of the realm's replay cache (RFC 7523 `jti`s still
+    /// live); it can send another assertion once an earlier one has expired.
+    #[error("this client has {0} client assertions in use; retry when an earlier one has expired")]
+    AssertionShareFull(usize),
     /// The realm is fenced for a move: writes wait until it is done (503, `Retry-After`).
     #[error("the realm is being moved; writes resume in a moment")]
     Fenced,
@@ -82,7 +86,10 @@ impl RealmError {
             Self::RateLimited { .. } => "too_many_requests",
             Self::InvalidRequest(_) | Self::AlreadyExists(_) => "invalid_request",
             Self::NotFound(_) => "not_found",
-            Self::Unavailable | Self::NotDurable(_) | Self::Fenced => "temporarily_unavailable",
+            Self::Unavailable
+            | Self::NotDurable(_)
+            | Self::Fenced
+            | Self::AssertionShareFull(_) => "temporarily_unavailable",
             Self::Moved => "misdirected_request",
             Self::Token(e) => e.code(),
             Self::Store(_) | Self::Keys(_) | Self::Random(_) => "server_error",

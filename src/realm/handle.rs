@@ -12,9 +12,9 @@ use super::policy::TokenRotation;
 use super::rate_limit::{address_key, RateLimiter};
 use super::reaping::UsageTracker;
 use super::record::{client_key, ClientOrigin, ClientRecord, TokenMatch};
-use super::replay::{ReplayCache, MAX_REMEMBERED_ASSERTIONS};
+use super::replay::{ReplayCache, MAX_REMEMBERED_ASSERTIONS, MAX_REMEMBERED_PER_CLIENT};
 use super::settings::{ProviderSettings, RealmDocument, StaticClient};
-use super::state::{snapshot, RealmState, RealmStatus, SharedState, StatusCell};
+use super::state::{load_keys, snapshot, RealmState, RealmStatus, SharedState, StatusCell};
 use super::RealmName;
 use crate::jwks_fetch::{CachePolicy, JwksFetcher};
 use crate::log_value::Logged;
@@ -32,6 +32,7 @@ use crate::time::now_unix;
 use actix::Addr;
 use serde_json::{Map, Value};
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// A client profile with the registration access token minted for it, if any.
@@ -56,6 +57,11 @@ pub(crate) struct RealmContext {
     per_software_id: RateLimiter,
     /// Open, fenced or moved away; the actor is its only writer.
     pub(crate) status: Arc<StatusCell>,
+    /// Serializes changes of the realm's keys made outside the actor's one handler run
+    /// (adding the RSA key, rotating the signing key), so one cannot publish over the other.
+    pub(crate) key_change: tokio::sync::Mutex<()>,
+    /// When the realm was last asked for (Unix seconds): an idle realm's actor is stopped.
+    last_used: AtomicU64,
 }
 
 impl RealmContext {
@@ -68,13 +74,25 @@ impl RealmContext {
         Arc::new(Self {
             issuer,
             fetcher,
-            used_assertions: ReplayCache::new(MAX_REMEMBERED_ASSERTIONS),
+            used_assertions: ReplayCache::new(MAX_REMEMBERED_ASSERTIONS, MAX_REMEMBERED_PER_CLIENT),
             remembering_since,
             usage: Arc::default(),
             per_address: RateLimiter::new(),
             per_software_id: RateLimiter::new(),
             status,
+            key_change: tokio::sync::Mutex::new(()),
+            last_used: AtomicU64::new(now_unix()),
         })
+    }
+
+    /// Notes a request to the realm at `now`.
+    pub(crate) fn touch(&self, now: u64) {
+        self.last_used.store(now, Ordering::Relaxed);
+    }
+
+    /// Whether the realm was not asked for during the `idle_seconds` before `now`.
+    pub(crate) fn idle_at(&self, now: u64, idle_seconds: u64) -> bool {
+        now.saturating_sub(self.last_used.load(Ordering::Relaxed)) >= idle_seconds
     }
 }
 
@@ -165,9 +183,35 @@ impl RealmHandle {
         self.snapshot().settings.response_profile
     }
 
-    /// The realm's public keys as a JWK set.
-    pub fn jwks(&self) -> Value {
-        self.snapshot().keys.jwks(now_unix())
+    /// The realm's public keys as a JWK set. The first time, the realm's RSA encryption key
+    /// is made (publishers fetch this set to encrypt statements to the realm); a fenced realm
+    /// serves the set it has.
+    pub async fn jwks(&self) -> Result<Value, RealmError> {
+        if self.snapshot().keys.stored().encryption.is_none() {
+            match self.add_rsa_encryption_key().await {
+                Ok(()) | Err(RealmError::Fenced) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(self.snapshot().keys.jwks(now_unix()))
+    }
+
+    /// Makes the realm's RSA key once (concurrent callers wait for the first): generated on
+    /// the blocking pool, stored by the actor, durable, and only then published, so a
+    /// statement encrypted to it can always be opened, even after a crash.
+    async fn add_rsa_encryption_key(&self) -> Result<(), RealmError> {
+        let _single_flight = self.context.key_change.lock().await;
+        if self.snapshot().keys.stored().encryption.is_some() {
+            return Ok(());
+        }
+        let key = blocking(crate::jose::generate_rsa_encryption_key)
+            .await?
+            .map_err(RealmError::from)?;
+        let stored = self.write(AddEncryptionKey { key }).await?;
+        let (keys, decryption) = blocking(move || load_keys(stored)).await??;
+        self.addr.send(PublishKeys { keys, decryption }).await?;
+        log::info!("realm={} RSA encryption key made", self.name);
+        Ok(())
     }
 
     /// RFC 7591 §3: registers a client from a request body, and counts the attempt by mode
@@ -669,6 +713,16 @@ impl RealmHandle {
         })
         .await
     }
+}
+
+/// Runs CPU-heavy work (key generation, PEM parsing) on the blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, RealmError> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        log::error!("a blocking task failed: {e}");
+        RealmError::Unavailable
+    })
 }
 
 /// The decrypting keys of the realm and its publishers, then `software_statement::open`.

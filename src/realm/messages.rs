@@ -6,9 +6,11 @@ use super::initial_access::InitialAccessToken;
 use super::record::ClientRecord;
 use super::settings::ProviderSettings;
 use super::state::RealmStatus;
+use crate::jose::{RealmKeys, StoredKey, StoredKeys};
 use crate::secret::SecretHash;
-use crate::software_statement::SoftwarePublisher;
+use crate::software_statement::{DecryptionKeys, SoftwarePublisher};
 use actix::Message;
+use std::sync::Arc;
 
 /// Store a newly registered client, within the realm's quota of dynamic clients and
 /// consuming one use of the initial access token it was registered with, if any.
@@ -155,6 +157,27 @@ pub struct RotateKeys {
     pub now: u64,
     pub keep_seconds: u64,
 }
+
+/// Store the realm's RSA encryption key, unless it has one already; answers the keys as
+/// stored. Not published yet: the caller first waits until they are on disk.
+#[derive(Message)]
+#[rtype(result = "Result<StoredKeys, RealmError>")]
+pub struct AddEncryptionKey {
+    pub key: StoredKey,
+}
+
+/// Publish keys that are stored and durable, loaded (PEMs parsed) by the sender.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct PublishKeys {
+    pub keys: Arc<RealmKeys>,
+    pub decryption: Arc<DecryptionKeys>,
+}
+
+/// Write the noted client uses and stop: the realm goes back to dormant.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Stop;
 
 /// Set the realm's status (fence, unfence, moved); answered once every earlier write is done.
 #[derive(Message)]

@@ -111,7 +111,7 @@ impl RealmActor {
 
     /// Writes the noted uses of clients that still exist, in one batch. Not awaited for
     /// durability: a crash loses at most a minute of use times, which only delays reaping.
-    fn write_usage(&self) {
+    pub(super) fn write_usage(&self) {
         // A fenced realm is being copied: use times wait in memory until it opens again.
         if self.writable().is_err() {
             return;

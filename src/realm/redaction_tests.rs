@@ -33,7 +33,7 @@ fn profile() -> ClientProfile {
 
 #[test]
 fn realm_private_keys_do_not_show_through_debug() {
-    let keys = StoredKeys::generate().unwrap();
+    let keys = StoredKeys::generate().unwrap().with_rsa_key();
     let pem = keys.signing[0].private_pem.expose().to_owned();
     assert!(pem.contains("PRIVATE KEY"));
     let debug = format!("{keys:?}");

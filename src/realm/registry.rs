@@ -2,28 +2,93 @@
 //! files, and starts realm actors over a small pool of arbiters (threads).
 //!
 //! Realms start lazily: at start-up the registry only learns the realm names from the store,
-//! and a realm's keys, settings and actor are loaded on its first request. A server with many
-//! realms therefore starts at once and spends memory only on the realms in use.
+//! and a realm's keys, settings and actor are loaded on its first request (a new realm too).
+//! Each realm has its own once-slot, so starting one (sled reads and key parsing, on the
+//! blocking pool) never holds up requests to others. A realm unused for a while is stopped
+//! and goes back to dormant. A server with many realms therefore starts at once and spends
+//! memory only on the realms in use.
 
+use super::actor::stored_dynamic_count;
 use super::actor::RealmActor;
 use super::error::RealmError;
 use super::export::{ExportSummary, RealmExport};
-use super::handle::RealmContext;
-use super::handle::{parse_document, RealmHandle};
+use super::handle::{blocking, parse_document, RealmContext, RealmHandle};
+use super::messages::Stop;
 use super::record::{document_ops, KEYS_KEY, PUBLISHER_PREFIX, SETTINGS_KEY};
 use super::settings::{ProviderSettings, RealmDocument};
-use super::state::{RealmState, RealmStatus, StatusCell};
+use super::state::{load_keys, RealmState, RealmStatus, StatusCell};
 use super::RealmName;
-use crate::jose::{RealmKeys, StoredKeys};
+use crate::jose::StoredKeys;
 use crate::jwks_fetch::JwksFetcher;
 use crate::log_value::Logged;
-use crate::software_statement::{DecryptionKeys, PublisherDocument, SoftwarePublisher};
+use crate::software_statement::{PublisherDocument, SoftwarePublisher};
 use crate::store::{BatchOp, RealmTree, Store};
+use crate::time::now_unix;
 use actix::{Actor, ArbiterHandle};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
+use std::time::Duration;
+
+/// One realm of the map: its handle once started, and what a stopped run left behind.
+struct RealmSlot {
+    /// Set by the first request that finds the realm dormant; the others wait for it.
+    running: tokio::sync::OnceCell<RealmHandle>,
+    /// The context of the run before, when an idle realm was stopped: its replay cache, rate
+    /// limiters and noted uses carry over, so a restart reopens no replay window.
+    previous: Option<Arc<RealmContext>>,
+}
+
+impl RealmSlot {
+    fn dormant(previous: Option<Arc<RealmContext>>) -> Arc<Self> {
+        Arc::new(Self {
+            running: tokio::sync::OnceCell::new(),
+            previous,
+        })
+    }
+
+    fn started(handle: RealmHandle) -> Arc<Self> {
+        Arc::new(Self {
+            running: tokio::sync::OnceCell::new_with(Some(handle)),
+            previous: None,
+        })
+    }
+
+    /// The running handle, if it may be stopped at `now`: open, idle for `idle_seconds`,
+    /// without reaping (which runs in the actor), and no request holding a handle (a handle
+    /// is the only other holder of its context besides this slot).
+    fn stoppable(&self, now: u64, idle_seconds: u64) -> Option<&RealmHandle> {
+        let handle = self.running.get()?;
+        let held_here = 1 + usize::from(self.previous.is_some());
+        let stoppable = handle.status() == RealmStatus::Open
+            && handle.context.idle_at(now, idle_seconds)
+            && Arc::strong_count(&handle.context) == held_here
+            && !handle.snapshot().settings.policy.reaping.enabled;
+        stoppable.then_some(handle)
+    }
+}
+
+/// Why a dormant realm did not start.
+enum StartFailure {
+    /// It has no index entry: a creation that crashed before its batch. The remains are gone.
+    Incomplete,
+    Failed(RealmError),
+}
+
+impl From<RealmError> for StartFailure {
+    fn from(error: RealmError) -> Self {
+        Self::Failed(error)
+    }
+}
+
+/// A stored realm read from its tree, ready for its actor.
+struct LoadedRealm {
+    tree: RealmTree,
+    state: RealmState,
+    dynamic_clients: u64,
+}
 
 /// Every realm of the server.
 pub struct RealmRegistry {
@@ -33,8 +98,8 @@ pub struct RealmRegistry {
     fetcher: Arc<JwksFetcher>,
     arbiters: Vec<ArbiterHandle>,
     next_arbiter: AtomicUsize,
-    /// Every realm; `None` until its first use starts it.
-    realms: RwLock<HashMap<RealmName, Option<RealmHandle>>>,
+    /// Every realm, in name order (for paged listing).
+    realms: RwLock<BTreeMap<RealmName, Arc<RealmSlot>>>,
     /// Serializes realm creation and deletion (rare admin operations).
     changes: tokio::sync::Mutex<()>,
     /// When this registry opened: realms loaded from the store remember used client
@@ -56,11 +121,11 @@ impl RealmRegistry {
             fetcher,
             arbiters,
             next_arbiter: AtomicUsize::new(0),
-            realms: RwLock::new(HashMap::new()),
+            realms: RwLock::new(BTreeMap::new()),
             changes: tokio::sync::Mutex::new(()),
             opened_at: crate::time::now_unix(),
         };
-        let mut dormant = HashMap::new();
+        let mut dormant = BTreeMap::new();
         for name in registry.store.realm_names()? {
             // A realm moved away whose grace period a restart cut short: finish deleting it.
             if registry.store.tombstone(&name)?.is_some() {
@@ -70,7 +135,7 @@ impl RealmRegistry {
             }
             match RealmName::parse(&name) {
                 Ok(name) => {
-                    dormant.insert(name, None);
+                    dormant.insert(name, RealmSlot::dormant(None));
                 }
                 Err(why) => log::warn!("skipping stored realm: {why}"),
             }
@@ -81,19 +146,22 @@ impl RealmRegistry {
         Ok(registry)
     }
 
-    /// The realm called `name`, started if this is its first use; `None` if it does not exist.
-    pub fn get(&self, name: &str) -> Result<Option<RealmHandle>, RealmError> {
+    /// The realm called `name`, started if it is dormant; `None` if it does not exist.
+    pub async fn get(&self, name: &str) -> Result<Option<RealmHandle>, RealmError> {
         let Ok(name) = RealmName::parse(name) else {
             return Ok(None);
         };
-        let handle = match self.read_map(|realms| realms.get(&name).cloned()) {
-            None => return Ok(None),
-            Some(Some(handle)) => handle,
-            Some(None) => match self.activate(&name)? {
+        let Some(slot) = self.read_map(|realms| realms.get(&name).cloned()) else {
+            return Ok(None);
+        };
+        let handle = match slot.running.get() {
+            Some(handle) => handle.clone(),
+            None => match self.activate(&name, &slot).await? {
                 Some(handle) => handle,
                 None => return Ok(None),
             },
         };
+        handle.context.touch(now_unix());
         if handle.status() == RealmStatus::Moved {
             return Err(RealmError::Moved);
         }
@@ -105,59 +173,64 @@ impl RealmRegistry {
         self.read_map(|realms| realms.contains_key(name))
     }
 
-    /// Starts a dormant realm; of two requests racing to start it, one does and both get it.
-    /// A realm without its index entry does not exist (its creation never completed, or it
-    /// was dropped meanwhile): whatever it left behind is dropped.
-    fn activate(&self, name: &RealmName) -> Result<Option<RealmHandle>, RealmError> {
-        let mut realms = self.realms.write().map_err(|_| RealmError::Unavailable)?;
-        match realms.get(name) {
-            Some(Some(handle)) => return Ok(Some(handle.clone())),
-            Some(None) => {}
-            None => return Ok(None),
+    /// Starts a dormant realm; of requests racing to start it, one does and all get it. A
+    /// realm without its index entry does not exist (its creation never completed, or it was
+    /// dropped meanwhile): whatever it left behind is dropped.
+    async fn activate(
+        &self,
+        name: &RealmName,
+        slot: &Arc<RealmSlot>,
+    ) -> Result<Option<RealmHandle>, RealmError> {
+        let started = slot
+            .running
+            .get_or_try_init(|| self.start(name.clone(), slot.previous.clone()))
+            .await;
+        match started {
+            Ok(handle) => Ok(Some(handle.clone())),
+            Err(StartFailure::Failed(error)) => Err(error),
+            Err(StartFailure::Incomplete) => {
+                if let Ok(mut realms) = self.realms.write() {
+                    if realms.get(name).is_some_and(|s| Arc::ptr_eq(s, slot)) {
+                        realms.remove(name);
+                    }
+                }
+                Ok(None)
+            }
         }
-        if !self.store.has_realm(name.as_str())? {
-            log::warn!("realm={name} was never completely created; dropping its remains");
-            realms.remove(name);
-            self.store.drop_realm(name.as_str())?;
-            return Ok(None);
-        }
-        let tree = self.store.realm_tree(name.as_str())?;
-        let handle = self.start(name.clone(), tree)?;
-        realms.insert(name.clone(), Some(handle.clone()));
-        log::debug!("realm={name} started");
-        Ok(Some(handle))
     }
 
-    /// How many realms exist, and how many of them have started (for metrics).
+    /// How many realms exist, and how many of them run (for metrics).
     pub fn realm_counts(&self) -> (usize, usize) {
         self.read_map(|realms| {
-            let active = realms.values().filter(|handle| handle.is_some()).count();
-            (realms.len(), active)
+            let running = realms
+                .values()
+                .filter(|slot| slot.running.initialized())
+                .count();
+            (realms.len(), running)
         })
     }
 
-    /// Names of all realms, sorted.
-    pub fn names(&self) -> Vec<String> {
-        let mut names = self.read_map(|realms| {
+    /// Up to `limit` realm names after `after`, in name order.
+    pub fn names(&self, after: Option<&RealmName>, limit: usize) -> Vec<String> {
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        self.read_map(|realms| {
             realms
-                .keys()
-                .map(|name| name.to_string())
-                .collect::<Vec<_>>()
-        });
-        names.sort();
-        names
+                .range((from, Bound::Unbounded))
+                .take(limit)
+                .map(|(name, _)| name.to_string())
+                .collect()
+        })
     }
 
     /// Creates a realm from a document, or replaces an existing one; answers whether it was
-    /// created.
+    /// created. A new realm is durable when this answers, and dormant until its first request.
     pub async fn put_realm(
         &self,
         name: RealmName,
         document: &RealmDocument,
     ) -> Result<bool, RealmError> {
-        // Key generation (RSA-2048 takes a few hundred milliseconds) runs on the blocking pool
-        // and outside the lock, so creating realms neither stalls an HTTP worker nor queues
-        // behind another creation.
+        // Key generation (two P-256 keys; the RSA key comes later, see `RealmHandle::jwks`)
+        // runs on the blocking pool and outside the lock.
         let fresh_keys = if self.contains(&name) {
             None
         } else {
@@ -165,7 +238,7 @@ impl RealmRegistry {
             Some(generate_keys().await?)
         };
         let _guard = self.changes.lock().await;
-        if let Some(existing) = self.get(name.as_str())? {
+        if let Some(existing) = self.get(name.as_str()).await? {
             existing.replace(document).await?;
             return Ok(false);
         }
@@ -180,10 +253,8 @@ impl RealmRegistry {
             let _ = self.store.drop_realm(name.as_str());
             return Err(error);
         }
-        let tree = self.store.realm_tree(name.as_str())?;
-        let handle = self.start(name.clone(), tree)?;
         if let Ok(mut realms) = self.realms.write() {
-            realms.insert(name.clone(), Some(handle));
+            realms.insert(name.clone(), RealmSlot::dormant(None));
         }
         // Creating a realm through the admin API is the operator's explicit wish.
         if self.store.remove_tombstone(name.as_str())? {
@@ -264,16 +335,22 @@ impl RealmRegistry {
         tree.replace_all(&export.entries)?;
         self.store.remove_tombstone(name.as_str())?;
         self.store.flush().await?;
-        let handle = match self.start(name.clone(), tree) {
+        drop(tree);
+        let handle = match self.start(name.clone(), None).await {
             Ok(handle) => handle,
-            Err(error) => {
+            Err(failure) => {
                 self.store.drop_realm(name.as_str())?;
-                return Err(error);
+                return Err(match failure {
+                    StartFailure::Failed(error) => error,
+                    StartFailure::Incomplete => {
+                        RealmError::InvalidRequest("realm export: it has no keys".into())
+                    }
+                });
             }
         };
         handle.remember_used_assertions(export.used_assertions)?;
         if let Ok(mut realms) = self.realms.write() {
-            realms.insert(name.clone(), Some(handle.clone()));
+            realms.insert(name.clone(), RealmSlot::started(handle.clone()));
         }
         let imported = handle.export_all().await?;
         log::info!("realm={name} imported ({} clients)", imported.clients);
@@ -289,7 +366,8 @@ impl RealmRegistry {
         grace: std::time::Duration,
     ) -> Result<(), RealmError> {
         let handle = self
-            .get(name.as_str())?
+            .get(name.as_str())
+            .await?
             .ok_or_else(|| RealmError::NotFound(format!("no realm {name}")))?;
         handle.set_status(RealmStatus::Moved).await?;
         self.store.put_tombstone(name.as_str(), "moved")?;
@@ -301,8 +379,8 @@ impl RealmRegistry {
             let _guard = registry.changes.lock().await;
             let still_moved = registry
                 .read_map(|realms| realms.get(&name).cloned())
-                .flatten()
-                .is_some_and(|handle| handle.status() == RealmStatus::Moved);
+                .and_then(|slot| slot.running.get().map(RealmHandle::status))
+                == Some(RealmStatus::Moved);
             if still_moved {
                 match registry.remove(&name, "moved").await {
                     Ok(()) => log::info!("realm={name} moved away: deleted after its grace period"),
@@ -360,7 +438,7 @@ impl RealmRegistry {
                 .unwrap_or_default();
             let name =
                 RealmName::parse(&stem).map_err(|why| format!("{}: {why}", path.display()))?;
-            if self.exists(&name)? {
+            if self.exists(&name).await? {
                 continue;
             }
             if let Some(reason) = self
@@ -390,7 +468,7 @@ impl RealmRegistry {
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             log::info!("realm={name} imported from {}", path.display());
         }
-        if !self.exists(&RealmName::root())? {
+        if !self.exists(&RealmName::root()).await? {
             self.put_realm(RealmName::root(), &RealmDocument::default())
                 .await
                 .map_err(|e| format!("cannot create the root realm: {e}"))?;
@@ -399,61 +477,111 @@ impl RealmRegistry {
     }
 
     /// Whether a realm exists completely (starting it, so a half-created one is dropped).
-    fn exists(&self, name: &RealmName) -> Result<bool, String> {
+    async fn exists(&self, name: &RealmName) -> Result<bool, String> {
         self.get(name.as_str())
+            .await
             .map(|handle| handle.is_some())
             .map_err(|e| format!("realm {name}: {e}"))
     }
 
-    /// Loads a stored realm's state from its tree and starts its actor.
-    fn start(&self, name: RealmName, tree: RealmTree) -> Result<RealmHandle, RealmError> {
-        // Assertions issued before this process started may have been used before it did.
-        let remembering_since = self.opened_at;
-        let settings: ProviderSettings = tree.get(SETTINGS_KEY)?.unwrap_or_default();
-        let Some(mut stored_keys) = tree.get::<StoredKeys>(KEYS_KEY)? else {
-            return Err(RealmError::NotFound(format!("realm {name} has no keys")));
+    /// Loads a stored realm on the blocking pool and starts its actor, with the context of
+    /// its previous run if it had one.
+    async fn start(
+        &self,
+        name: RealmName,
+        previous: Option<Arc<RealmContext>>,
+    ) -> Result<RealmHandle, StartFailure> {
+        let store = self.store.clone();
+        let realm = name.clone();
+        let loaded = blocking(move || load_realm(&store, &realm)).await??;
+        let Some(loaded) = loaded else {
+            log::warn!("realm={name} was never completely created; its remains are dropped");
+            return Err(StartFailure::Incomplete);
         };
-        // Realms stored before ECDH-ES statements were accepted get their key now.
-        if stored_keys.ensure_ecdh_key()? {
-            // Flushed before the key is published, so a statement encrypted to it can still
-            // be opened after a crash.
-            tree.put(KEYS_KEY, &stored_keys)?;
-            self.store.flush_now()?;
-        }
-        let decryption = DecryptionKeys::from_pems(
-            stored_keys.encryption.private_pem.expose(),
-            stored_keys
-                .ecdh_encryption
-                .as_ref()
-                .map(|key| key.private_pem.expose()),
-        )
-        .map_err(|why| RealmError::Keys(crate::jose::JoseError::Key(why)))?;
-        let state = Arc::new(RealmState {
-            settings,
-            decryption: Arc::new(decryption),
-            keys: Arc::new(RealmKeys::load(stored_keys)?),
-            publishers: Arc::new(load_publishers(&name, &tree)?),
+        let context = previous.unwrap_or_else(|| {
+            RealmContext::new(
+                format!("{}{}", self.public_url, base_path(&name)),
+                Arc::clone(&self.fetcher),
+                // Assertions issued before this process started may have been used before
+                // it did.
+                self.opened_at,
+                Arc::new(StatusCell::default()),
+            )
         });
-        let shared = Arc::new(RwLock::new(state));
-        let status = Arc::new(StatusCell::default());
-        let context = RealmContext::new(
-            format!("{}{}", self.public_url, base_path(&name)),
-            Arc::clone(&self.fetcher),
-            remembering_since,
-            status,
-        );
+        let shared = Arc::new(RwLock::new(Arc::new(loaded.state)));
         let actor = RealmActor::new(
             name.clone(),
-            tree.clone(),
+            loaded.tree.clone(),
             Arc::clone(&shared),
+            loaded.dynamic_clients,
             Arc::clone(&context.usage),
             Arc::clone(&context.status),
-        )?;
+        );
         let addr = match self.pick_arbiter() {
             Some(arbiter) => RealmActor::start_in_arbiter(arbiter, |_| actor),
             None => actor.start(),
         };
-        Ok(RealmHandle::new(name, addr, tree, shared, context))
+        log::debug!("realm={name} started");
+        Ok(RealmHandle::new(name, addr, loaded.tree, shared, context))
+    }
+
+    /// Stops the actors of realms unused for `idle`, every `idle / 4` (at least every
+    /// second), for as long as the registry lives.
+    pub fn stop_idle_realms_after(self: &Arc<Self>, idle: Duration) {
+        let registry = Arc::downgrade(self);
+        let idle_seconds = idle.as_secs().max(1);
+        let period = Duration::from_secs((idle_seconds / 4).clamp(1, 60));
+        actix_rt::spawn(async move {
+            let mut ticks = actix_rt::time::interval(period);
+            loop {
+                ticks.tick().await;
+                let Some(registry) = Weak::upgrade(&registry) else {
+                    return;
+                };
+                registry.stop_idle_realms(idle_seconds).await;
+            }
+        });
+    }
+
+    /// Puts realms idle for `idle_seconds` back to dormant and stops their actors.
+    async fn stop_idle_realms(&self, idle_seconds: u64) {
+        let now = now_unix();
+        // A read pass finds candidates without blocking requests; the write pass re-checks.
+        let candidates: Vec<RealmName> = self.read_map(|realms| {
+            realms
+                .iter()
+                .filter(|(_, slot)| slot.stoppable(now, idle_seconds).is_some())
+                .map(|(name, _)| name.clone())
+                .collect()
+        });
+        if candidates.is_empty() {
+            return;
+        }
+        let mut stopped = Vec::with_capacity(candidates.len());
+        if let Ok(mut realms) = self.realms.write() {
+            for name in candidates {
+                let Some(slot) = realms.get_mut(&name) else {
+                    continue;
+                };
+                // A request that cloned the slot may be about to use it.
+                if Arc::strong_count(slot) != 1 {
+                    continue;
+                }
+                let Some(handle) = slot.stoppable(now, idle_seconds).cloned() else {
+                    continue;
+                };
+                *slot = RealmSlot::dormant(Some(Arc::clone(&handle.context)));
+                stopped.push(handle);
+            }
+        }
+        for handle in &stopped {
+            // The actor writes the noted client uses before it stops.
+            let _ = handle.addr.send(Stop).await;
+        }
+        if let Err(e) = self.store.flush().await {
+            log::error!("writing the use times of stopped realms failed: {e}");
+        }
+        log::debug!("{} idle realm(s) stopped", stopped.len());
     }
 
     /// Removes a realm from the map; true if it was there.
@@ -472,7 +600,7 @@ impl RealmRegistry {
         self.arbiters.get(index)
     }
 
-    fn read_map<T>(&self, f: impl FnOnce(&HashMap<RealmName, Option<RealmHandle>>) -> T) -> T {
+    fn read_map<T>(&self, f: impl FnOnce(&BTreeMap<RealmName, Arc<RealmSlot>>) -> T) -> T {
         match self.realms.read() {
             Ok(realms) => f(&realms),
             Err(poisoned) => f(&poisoned.into_inner()),
@@ -480,12 +608,44 @@ impl RealmRegistry {
     }
 }
 
-/// Fresh realm keys, made on the blocking pool (RSA-2048 takes a few hundred milliseconds).
+/// Fresh realm keys, made on the blocking pool.
 async fn generate_keys() -> Result<StoredKeys, RealmError> {
-    tokio::task::spawn_blocking(StoredKeys::generate)
-        .await
-        .map_err(|_| RealmError::Unavailable)?
-        .map_err(RealmError::from)
+    Ok(blocking(StoredKeys::generate).await??)
+}
+
+/// Reads a stored realm: settings, keys (parsed), publishers and its count of dynamic
+/// clients; `None`, and its remains dropped, when it has no index entry. Blocking: sled reads
+/// and PEM parsing.
+fn load_realm(store: &Store, name: &RealmName) -> Result<Option<LoadedRealm>, RealmError> {
+    if !store.has_realm(name.as_str())? {
+        store.drop_realm(name.as_str())?;
+        return Ok(None);
+    }
+    let tree = store.realm_tree(name.as_str())?;
+    let Some(mut stored_keys) = tree.get::<StoredKeys>(KEYS_KEY)? else {
+        return Err(RealmError::NotFound(format!("realm {name} has no keys")));
+    };
+    // Realms stored before ECDH-ES statements were accepted get their key now.
+    if stored_keys.ensure_ecdh_key()? {
+        // Flushed before the key is published, so a statement encrypted to it can still be
+        // opened after a crash.
+        tree.put(KEYS_KEY, &stored_keys)?;
+        store.flush_now()?;
+    }
+    let settings: ProviderSettings = tree.get(SETTINGS_KEY)?.unwrap_or_default();
+    let (keys, decryption) = load_keys(stored_keys)?;
+    let state = RealmState {
+        settings,
+        keys,
+        decryption,
+        publishers: Arc::new(load_publishers(name, &tree)?),
+    };
+    let dynamic_clients = stored_dynamic_count(&tree)?;
+    Ok(Some(LoadedRealm {
+        tree,
+        state,
+        dynamic_clients,
+    }))
 }
 
 /// The stored publisher profiles, in `agent_id` order. One that no longer passes validation

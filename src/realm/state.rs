@@ -2,8 +2,9 @@
 //! publishers. The actor replaces it as a whole (copy on write), so a reader always sees a
 //! consistent set.
 
+use super::error::RealmError;
 use super::settings::ProviderSettings;
-use crate::jose::RealmKeys;
+use crate::jose::{JoseError, RealmKeys, StoredKeys};
 use crate::software_statement::{DecryptionKeys, SoftwarePublisher};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, RwLock};
@@ -16,6 +17,26 @@ pub struct RealmState {
     pub publishers: Arc<Vec<SoftwarePublisher>>,
     /// Decrypters of the realm's encryption keys, for encrypted statements.
     pub decryption: Arc<DecryptionKeys>,
+}
+
+/// Stored keys made ready to use: the signing keys parsed and the decrypters of the
+/// encryption keys built. CPU work (PEM parsing, RSA key checks): callers keep it off the
+/// actor and the async workers.
+pub(super) fn load_keys(
+    stored: StoredKeys,
+) -> Result<(Arc<RealmKeys>, Arc<DecryptionKeys>), RealmError> {
+    let decryption = DecryptionKeys::from_pems(
+        stored
+            .encryption
+            .as_ref()
+            .map(|key| key.private_pem.expose()),
+        stored
+            .ecdh_encryption
+            .as_ref()
+            .map(|key| key.private_pem.expose()),
+    )
+    .map_err(|why| RealmError::Keys(JoseError::Key(why)))?;
+    Ok((Arc::new(RealmKeys::load(stored)?), Arc::new(decryption)))
 }
 
 /// The current snapshot, shared by the actor (writer) and its handles (readers).

@@ -6,17 +6,19 @@ use super::error::{RealmError, TokenError};
 use super::handle::RealmHandle;
 use super::messages::RotateKeys;
 use super::record::ClientRecord;
-use super::replay::ReplayRefusal;
+use super::replay::{ReplayRefusal, MAX_REMEMBERED_PER_CLIENT};
 use super::settings::ProviderSettings;
 use crate::jose::{
     issue_access_token, unverified_subject, verify_access_token, verify_client_assertion,
     AccessTokenClaims, AssertionClock, Audience,
 };
 use crate::jwks_fetch::CachePolicy;
+use crate::log_value::Logged;
 use crate::registration::types::{AuthMethod, ClientKeys};
 use crate::secret::Secret;
 use crate::telemetry;
 use crate::time::now_unix;
+use crate::uri;
 use serde_json::{json, Value};
 use std::collections::HashSet;
 
@@ -27,8 +29,6 @@ pub const MAX_ACCESS_TOKEN_LIFETIME: u64 = 86_400;
 pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// At most this many RFC 8707 `resource` parameters in one token request.
 pub const MAX_RESOURCES_PER_REQUEST: usize = 10;
-/// Longest resource indicator or audience accepted.
-const MAX_RESOURCE_LENGTH: usize = 2048;
 
 /// How the caller tried to authenticate (RFC 6749 §2.3).
 #[derive(Debug)]
@@ -175,6 +175,7 @@ impl RealmHandle {
 
     /// Starts signing with a new key; the old one stays published while its tokens live.
     pub async fn rotate_keys(&self) -> Result<(), RealmError> {
+        let _key_change = self.context.key_change.lock().await;
         self.write(RotateKeys {
             now: now_unix(),
             keep_seconds: MAX_ACCESS_TOKEN_LIFETIME,
@@ -317,6 +318,14 @@ impl RealmHandle {
                 );
                 Err(RealmError::Unavailable)
             }
+            Err(ReplayRefusal::ClientShareFull) => {
+                log::warn!(
+                    "realm={} client_id={} holds its whole share of the replay cache",
+                    self.name(),
+                    Logged(&record.profile.client_id)
+                );
+                Err(RealmError::AssertionShareFull(MAX_REMEMBERED_PER_CLIENT))
+            }
         }
     }
 }
@@ -352,30 +361,33 @@ fn token_audience(
     for resource in resources {
         check_resource_indicator(&resource)
             .map_err(|why| TokenError::InvalidTarget(format!("resource: {why}")))?;
-        let allowed = resource == issuer
-            || resource == default
-            || settings.allowed_resources.contains(&resource)
-            || client_allowed.contains(&resource);
-        if !allowed {
-            return Err(TokenError::InvalidTarget(format!(
-                "resource {resource:?} is not a resource of this realm"
-            )));
-        }
-        if !audience.contains(&resource) {
-            audience.push(resource);
+        // Compared in canonical form; the audience carries the spelling the realm configured,
+        // which is what its resource servers know themselves by.
+        let configured = [issuer, default]
+            .into_iter()
+            .chain(settings.allowed_resources.iter().map(String::as_str))
+            .chain(client_allowed.iter().map(String::as_str))
+            .find(|allowed| uri::same_canonical(allowed, &resource))
+            .ok_or_else(|| {
+                TokenError::InvalidTarget(format!(
+                    "resource {} is not a resource of this realm",
+                    uri::shown(&resource)
+                ))
+            })?;
+        if !audience.iter().any(|chosen| chosen == configured) {
+            audience.push(configured.to_owned());
         }
     }
     Ok(Audience::from_values(audience))
 }
 
-/// RFC 8707 §2: a resource indicator is an absolute URI without a fragment.
+/// RFC 8707 §2: a resource indicator is an absolute URI without a fragment; like every URI
+/// here it must be in canonical spelling (no control characters, odd authorities or
+/// ambiguous hosts, see [`uri::parse_canonical`]).
 pub(crate) fn check_resource_indicator(value: &str) -> Result<(), String> {
-    if value.len() > MAX_RESOURCE_LENGTH {
-        return Err(format!("longer than {MAX_RESOURCE_LENGTH} characters"));
-    }
-    let url = url::Url::parse(value).map_err(|_| format!("{value:?} is not an absolute URI"))?;
+    let url = uri::parse_canonical(value)?;
     if url.fragment().is_some() {
-        return Err(format!("{value:?} must not contain a fragment"));
+        return Err(format!("{} must not contain a fragment", uri::shown(value)));
     }
     Ok(())
 }
@@ -467,5 +479,48 @@ mod tests {
             let error = audience(&realm, &resources).expect_err(why);
             assert_eq!(error.code(), "invalid_target", "{why}");
         }
+    }
+
+    #[test]
+    fn resources_match_in_canonical_form_and_the_audience_keeps_the_configured_spelling() {
+        let configured = "https://api.example.com";
+        let realm = settings(None, &[configured]);
+        for asked in [
+            "https://api.example.com/",
+            "HTTPS://API.example.com",
+            configured,
+        ] {
+            assert_eq!(
+                audience(&realm, &[asked]).unwrap(),
+                Audience::One(configured.into()),
+                "{asked}"
+            );
+        }
+        assert_eq!(
+            audience(&realm, &["https://api.example.com/", configured]).unwrap(),
+            Audience::One(configured.into()),
+            "two spellings of one resource are one audience"
+        );
+    }
+
+    #[test]
+    fn resources_in_odd_spellings_are_invalid_target() {
+        let realm = settings(None, &["https://api.example.com/"]);
+        for (resource, why) in [
+            ("https://api.example.com/\r\nSet-Cookie: x=y", "CRLF"),
+            ("https://api.example.com/\0", "NUL"),
+            ("https://evil.com\\@api.example.com/", "backslash"),
+            ("https:///api.example.com", "empty authority"),
+            ("https:api.example.com", "no authority"),
+            ("https://api.example.com:443/", "explicit default port"),
+            ("http://0x7f.0.0.1/", "hex IPv4"),
+            ("https://api.example.com/a/../", "dot segments"),
+        ] {
+            let error = audience(&realm, &[resource]).expect_err(why);
+            assert_eq!(error.code(), "invalid_target", "{why}");
+        }
+        let long = format!("https://api.example.com/{}", "a".repeat(3000));
+        let error = audience(&realm, &[&long]).expect_err("long");
+        assert!(error.to_string().len() < 300, "{error}");
     }
 }

@@ -28,15 +28,15 @@ const ACCEPTED_ENCS: &str = "A128CBC-HS256, A256CBC-HS512, A128GCM, A256GCM";
 /// The realm's decrypters, built once from its private keys: building one parses and checks
 /// the key, which costs several times the decryption itself.
 pub struct DecryptionKeys {
-    rsa_oaep: RsaesJweDecrypter,
-    rsa_oaep_256: RsaesJweDecrypter,
+    /// RSA-OAEP, then RSA-OAEP-256, once the realm has an RSA key.
+    rsa: Option<[RsaesJweDecrypter; 2]>,
     /// ECDH-ES, then ECDH-ES+A128KW, +A192KW, +A256KW, when the realm has a P-256 key.
     ecdh: Option<[EcdhEsJweDecrypter; 4]>,
 }
 
 impl DecryptionKeys {
-    /// From the RSA key published with `use: enc` and the optional P-256 key, as PKCS#8 PEM.
-    pub fn from_pems(rsa: &str, ec: Option<&str>) -> Result<Self, String> {
+    /// From the realm's RSA and P-256 encryption keys (either may be absent), as PKCS#8 PEM.
+    pub fn from_pems(rsa: Option<&str>, ec: Option<&str>) -> Result<Self, String> {
         let unusable = |e: josekit::JoseError| format!("a realm decryption key is unusable: {e}");
         let ecdh = match ec {
             None => None,
@@ -53,13 +53,16 @@ impl DecryptionKeys {
                     .map_err(unusable)?,
             ]),
         };
-        Ok(Self {
-            rsa_oaep: jwe::RSA_OAEP.decrypter_from_pem(rsa).map_err(unusable)?,
-            rsa_oaep_256: jwe::RSA_OAEP_256
-                .decrypter_from_pem(rsa)
-                .map_err(unusable)?,
-            ecdh,
-        })
+        let rsa = match rsa {
+            None => None,
+            Some(pem) => Some([
+                jwe::RSA_OAEP.decrypter_from_pem(pem).map_err(unusable)?,
+                jwe::RSA_OAEP_256
+                    .decrypter_from_pem(pem)
+                    .map_err(unusable)?,
+            ]),
+        };
+        Ok(Self { rsa, ecdh })
     }
 }
 
@@ -147,8 +150,18 @@ pub(crate) fn decrypt(
     }
     let context = capped_context();
     let plaintext = match management {
-        KeyManagement::RsaOaep => open_with(&context, compact, &keys.rsa_oaep)?,
-        KeyManagement::RsaOaep256 => open_with(&context, compact, &keys.rsa_oaep_256)?,
+        KeyManagement::RsaOaep | KeyManagement::RsaOaep256 => {
+            // A realm has no RSA key until its key set was first published: nobody can have
+            // encrypted to it.
+            let [oaep, oaep_256] = keys.rsa.as_ref().ok_or(StatementError::Undecryptable(
+                "the realm has published no RSA encryption key",
+            ))?;
+            let decrypter = match management {
+                KeyManagement::RsaOaep => oaep,
+                _ => oaep_256,
+            };
+            open_with(&context, compact, decrypter)?
+        }
         KeyManagement::EcdhEs
         | KeyManagement::EcdhEsA128Kw
         | KeyManagement::EcdhEsA192Kw

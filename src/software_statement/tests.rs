@@ -22,13 +22,13 @@ const NOW: u64 = 1_800_000_000;
 
 fn realm_keys() -> &'static StoredKeys {
     static KEYS: OnceLock<StoredKeys> = OnceLock::new();
-    KEYS.get_or_init(|| StoredKeys::generate().unwrap())
+    KEYS.get_or_init(|| StoredKeys::generate().unwrap().with_rsa_key())
 }
 
 fn decryption_keys() -> DecryptionKeys {
     let keys = realm_keys();
     DecryptionKeys::from_pems(
-        keys.encryption.private_pem.expose(),
+        keys.encryption.as_ref().map(|k| k.private_pem.expose()),
         keys.ecdh_encryption
             .as_ref()
             .map(|k| k.private_pem.expose()),
@@ -169,7 +169,13 @@ fn jwe(payload: &str, enc: &str, zip: bool, encrypter: &dyn JweEncrypter) -> Str
 
 fn realm_rsa_public_pem() -> Vec<u8> {
     openssl::pkey::PKey::private_key_from_pem(
-        realm_keys().encryption.private_pem.expose().as_bytes(),
+        realm_keys()
+            .encryption
+            .as_ref()
+            .unwrap()
+            .private_pem
+            .expose()
+            .as_bytes(),
     )
     .unwrap()
     .public_key_to_pem()
@@ -553,6 +559,27 @@ fn jwe_to_the_realms_rsa_key_decrypts_with_rsa_oaep_and_rsa_oaep_256() {
         let statement = jwe(&seed_like_jws(), enc, false, &encrypter);
         check(&statement, &[seed_publisher()], NOW, None).unwrap();
     }
+}
+
+#[test]
+fn rsa_oaep_jwe_to_a_realm_without_an_rsa_key_yet_is_undecryptable() {
+    let keys = realm_keys();
+    let without_rsa = DecryptionKeys::from_pems(
+        None,
+        keys.ecdh_encryption
+            .as_ref()
+            .map(|k| k.private_pem.expose()),
+    )
+    .unwrap();
+    let encrypter = jwe_alg::RSA_OAEP_256
+        .encrypter_from_pem(realm_rsa_public_pem())
+        .unwrap();
+    let statement = jwe(&seed_like_jws(), "A128GCM", false, &encrypter);
+    let refusal = open(&statement, &[seed_publisher()], &without_rsa).unwrap_err();
+    assert!(
+        matches!(refusal, StatementError::Undecryptable(why) if why.contains("no RSA")),
+        "{refusal:?}"
+    );
 }
 
 #[test]

@@ -250,3 +250,75 @@ async fn provider_settings_with_bad_resources_are_refused() {
         .await;
     assert_eq!(unchanged.body, provider_settings(true));
 }
+
+#[actix_web::test]
+async fn resources_in_odd_spellings_are_invalid_target_and_others_match_in_canonical_form() {
+    let app = spawn_app().await;
+    let configured = "https://api.example.com";
+    allow_resources(&app, None, &[configured]).await;
+
+    for (resource, why) in [
+        ("https://api.example.com/\r\nSet-Cookie: x=y", "CRLF"),
+        ("https://api.example.com/\0", "NUL"),
+        ("https://evil.example\\@api.example.com/", "backslash"),
+        ("https:///api.example.com", "empty authority"),
+        ("https:api.example.com", "no authority"),
+        ("https://api.example.com:443/", "explicit default port"),
+        ("http://0x7f.0.0.1/", "hex IPv4"),
+    ] {
+        token_for(&app, &[resource])
+            .await
+            .assert_error(400, "invalid_target", why);
+    }
+    for asked in ["https://api.example.com/", "HTTPS://API.EXAMPLE.COM"] {
+        let granted = token_for(&app, &[asked]).await;
+        assert_eq!(granted.status, StatusCode::OK, "{asked}: {}", granted.body);
+        let token = granted.body["access_token"].as_str().unwrap();
+        assert_eq!(claims(token)["aud"], configured, "{asked}");
+    }
+}
+
+#[actix_web::test]
+async fn resources_in_odd_spellings_are_refused_in_realm_and_static_client_settings() {
+    let app = spawn_app().await;
+    for (field, value, why) in [
+        (
+            "allowed_resources",
+            json!(["https://api.example.com/\r\n"]),
+            "CRLF",
+        ),
+        (
+            "allowed_resources",
+            json!(["https:api.example.com"]),
+            "no authority",
+        ),
+        ("allowed_resources", json!(["http://127.1/"]), "short IPv4"),
+        (
+            "default_access_token_audience",
+            json!("https:///x"),
+            "empty authority",
+        ),
+    ] {
+        let mut settings = provider_settings(true);
+        settings[field] = value;
+        app.admin(
+            Method::PUT,
+            "/admin/realms/alpha/oauth2-provider",
+            Some(&settings),
+        )
+        .await
+        .assert_error(400, "invalid_request", why);
+    }
+    for resource in [
+        "https://evil.example\\@api.example.com/",
+        "https://a.example.com/ x",
+    ] {
+        app.admin(
+            Method::PUT,
+            "/admin/realms/alpha/clients/api-caller",
+            Some(&json!({"client_secret": "s3cret", "allowed_resources": [resource]})),
+        )
+        .await
+        .assert_error(400, "invalid_request", resource);
+    }
+}

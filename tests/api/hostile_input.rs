@@ -7,8 +7,6 @@ use crate::helpers::*;
 use crate::token_helpers::*;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use awc::http::{Method, StatusCode};
-use dynreg::config::Settings;
-use dynreg::startup::Application;
 use jsonwebtoken::{encode, Header};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -374,42 +372,6 @@ async fn post_assertion(api: Api, jwt: String) -> (StatusCode, String) {
         response.status(),
         String::from_utf8_lossy(&raw).into_owned(),
     )
-}
-
-/// Copies a directory tree (a stopped server's data directory).
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-const STABLE_PUBLIC_URL: &str = "http://dynreg.test";
-
-/// A server over `data_dir`, run as a local task; answers its API and a stop handle.
-async fn start_over(data_dir: &std::path::Path) -> (Api, actix_web::dev::ServerHandle) {
-    let token_file = data_dir.join("admin-token");
-    if !token_file.exists() {
-        std::fs::write(&token_file, ADMIN_TOKEN).unwrap();
-    }
-    let mut settings = Settings::for_data_dir(data_dir.join("data"), repo_realms_dir());
-    settings.admin_token_file = Some(token_file);
-    // A fixed public URL keeps the issuer, and so an assertion's `aud`, across restarts.
-    settings.public_url = Some(STABLE_PUBLIC_URL.to_owned());
-    let app = Application::build(settings).await.expect("server builds");
-    let api = Api {
-        address: format!("http://{}", app.address()),
-        client: awc::Client::default(),
-    };
-    let handle = app.stop_handle();
-    actix_rt::spawn(app.run_until_stopped());
-    (api, handle)
 }
 
 #[actix_web::test]

@@ -14,6 +14,7 @@ mod openapi;
 mod operator_errors;
 mod realm_lifecycle;
 mod realm_move;
+mod realm_scale;
 mod registration_policy;
 mod software_statement;
 mod statement_helpers;
