@@ -18,8 +18,14 @@
 #                               Also `<name>_p99` (ms) and `<name>_per_cpu` (requests per
 #                               CPU-second of the server process: robust to other load).
 #   register_c64, read_c64,     the same at P99_CONNECTIONS (64) connections; p99 target 10 ms
-#   token_c64
-#                               (closed loop: p99 includes queueing, about 64 / throughput).
+#   token_c64                   (closed loop: p99 includes queueing, about 64 / throughput).
+#                               A registration is answered after its group commit's flush,
+#                               so its latency is bounded below by the disk: before the runs
+#                               a probe times FSYNC_PROBES fdatasyncs of appended 4 KiB blocks
+#                               in the bench's temp dir (same filesystem as the data dir).
+#                               A write waits for up to two flushes (the one in progress, then
+#                               its own), so where register's p99 misses 10 ms the line also
+#                               reports it against 2 × the probe's p99 (MET within 20%).
 #   realms_1 / realms_100       register and read in one realm vs spread over 100 realms
 #                               (`--realms 1` vs `--realms 100`), REALM_CONNECTIONS (100)
 #                               connections: the load tool maps connection i to realm i mod N,
@@ -32,11 +38,13 @@
 #   read_wrk, fixed_body        the "trivial handler" ceiling: wrk (one thread, CONNECTIONS)
 #                               on dynreg's read URL of one client (Bearer RAT) and on
 #                               examples/fixed_body.rs serving a fixed body of the same size
-#                               with the same worker count on the same core. Target ≥ 0.5×.
+#                               with the same worker count on the same core. Target ≥ 0.5×,
+#                               by throughput and by requests per server CPU-second.
 #   token_vs_es256_limit        with basic and ceiling: tokens vs the limit one ES256
 #                               signature per token (`openssl speed ecdsap256` on the server
 #                               core) plus the fixed-body request set: 1 / (1/signs + 1/fixed).
 #                               Target ≥ 0.8× (issue 9's alternative to 10× the peer).
+#                               `token_per_cpu_vs_bound` is the same per server CPU-second.
 #   load_tool_vs_wrk            the load tool itself: `dynreg load --url` (plain GETs, one
 #                               thread, CONNECTIONS) against fixed_body vs wrk (one thread, the
 #                               same connections) against the same server in the same run.
@@ -46,6 +54,7 @@
 #
 # Knobs: DURATION (10), WARMUP (3), RUNS (3), CONNECTIONS (32), P99_CONNECTIONS (64),
 #        REALM_CONNECTIONS (100), WORKERS (1), SERVER_CPU (0), LOAD_CPU (1), SERVER_LOG (warn),
+#        FSYNC_PROBES (300),
 #        SCENARIOS (all: "basic c64 realms fsync ceiling loadtool", any subset),
 #        CARGO_TARGET_DIR.
 #
@@ -65,6 +74,42 @@ P99_CONNECTIONS=${P99_CONNECTIONS:-64}
 REALM_CONNECTIONS=${REALM_CONNECTIONS:-100}
 SCENARIOS=${SCENARIOS:-basic c64 realms fsync ceiling loadtool}
 want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
+FSYNC_PROBES=${FSYNC_PROBES:-300}
+# fdatasync_probe DIR: times FSYNC_PROBES fdatasyncs, each after appending 4 KiB to a file in
+# DIR (as a log grows); sets FSYNC_P50 and FSYNC_P99 (ms).
+fdatasync_probe() {
+  read -r FSYNC_P50 FSYNC_P99 < <(taskset -c "$SERVER_CPU" python3 - "$1" "$FSYNC_PROBES" <<'EOF'
+import os, statistics, sys, time
+path, n = os.path.join(sys.argv[1], "fdatasync-probe"), int(sys.argv[2])
+fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+block, times = b"x" * 4096, []
+for _ in range(n):
+    os.write(fd, block)
+    started = time.perf_counter()
+    os.fdatasync(fd)
+    times.append((time.perf_counter() - started) * 1e3)
+os.close(fd)
+os.unlink(path)
+q = statistics.quantiles(times, n=100)
+print(q[49], q[98])
+EOF
+)
+}
+
+# p99_limit NAME VALUE_MS MAX_MS [BOUND_MS BOUND_NOTE]: the p99 target line; past MAX, a
+# measured lower bound (e.g. the disk's) shows whether dynreg is within 20% of it.
+p99_limit() {
+  python3 - "$@" <<'EOF'
+import sys
+name, v, mx = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+line = f"{name}: {v:.2f} ms (target < {mx:g} ms: {'MET' if v < mx else 'MISSED'}"
+if v >= mx and len(sys.argv) > 5:
+    bound, note = float(sys.argv[4]), sys.argv[5]
+    verdict = "MET" if v <= 1.2 * bound else "MISSED"
+    line += f"; bound {note} = {bound:.2f} ms, {v / bound:.2f}× of it (within 20%: {verdict})"
+print(line + ")")
+EOF
+}
 
 { want ceiling || want loadtool; } && need_wrk
 bench_build --bin dynreg --example fixed_body
@@ -88,14 +133,23 @@ if want basic; then
     figure "${op}_per_cpu" "$MEDIAN_PER_CPU" req/cpu-s
     basic_rps[$op]=$MEDIAN_RPS
   done
+  token_per_cpu=$MEDIAN_PER_CPU
 fi
 
 if want c64; then
+  fdatasync_probe "$BENCH_TMP"
+  figure fdatasync_p50 "$FSYNC_P50" ms 2
+  figure fdatasync_p99 "$FSYNC_P99" ms 2
   for op in register read token; do
     fresh
     measure_load "${op}_c64" "$op" "${alpha[@]}" "${admin[@]}" -c "$P99_CONNECTIONS" --mix "$op=1"
     figure "${op}_c64" "$MEDIAN_RPS" req/s
-    limit "${op}_c64_p99" "$MEDIAN_P99" ms 10
+    if [ "$op" = register ]; then
+      p99_limit "${op}_c64_p99" "$MEDIAN_P99" 10 \
+        "$(python3 -c "print(2 * $FSYNC_P99)")" "2 × fdatasync p99"
+    else
+      p99_limit "${op}_c64_p99" "$MEDIAN_P99" 10
+    fi
   done
 fi
 
@@ -145,19 +199,25 @@ if want ceiling; then
   figure read_body_size "$size" bytes
   measure_wrk read_wrk "$uri" -H "Authorization: Bearer $rat"
   dynreg_read=$MEDIAN_RPS
+  dynreg_read_per_cpu=$MEDIAN_PER_CPU
   figure read_wrk "$dynreg_read" req/s
   figure read_wrk_p99 "$MEDIAN_P99" ms 2
+  figure read_wrk_per_cpu "$dynreg_read_per_cpu" req/cpu-s
   stop_pid "$DYNREG_PID"
 
   start_fixed_body "$size"
   fixed_pid=$FIXED_PID fixed_url=$FIXED_URL
+  MEASURE_PID=$fixed_pid
   fixed_size=$(curl -sf "$fixed_url/" | wc -c)
   [ "$fixed_size" = "$size" ] || { echo "fixed_body answered $fixed_size bytes, not $size" >&2; exit 1; }
   measure_wrk fixed_body "$fixed_url/am/oauth2/realms/root/realms/alpha/register?client_id=x" \
     -H "Authorization: Bearer $rat"
   figure fixed_body "$MEDIAN_RPS" req/s
   figure fixed_body_p99 "$MEDIAN_P99" ms 2
+  figure fixed_body_per_cpu "$MEDIAN_PER_CPU" req/cpu-s
+  fixed_body_per_cpu=$MEDIAN_PER_CPU
   ratio read_vs_fixed_body "$dynreg_read" "$MEDIAN_RPS" 0.5
+  ratio read_vs_fixed_body_per_cpu "$dynreg_read_per_cpu" "$fixed_body_per_cpu" 0.5
   fixed_body_rps=$MEDIAN_RPS
   stop_pid "$fixed_pid"
 fi
@@ -178,8 +238,13 @@ fi
 if want basic && want ceiling; then
   signs=$(taskset -c "$SERVER_CPU" openssl speed -seconds 3 ecdsap256 2>/dev/null |
     awk '/nistp256\)/ && NF > 4 {print $(NF - 1); exit}')
+  [ -n "$signs" ] || { echo "openssl speed ecdsap256 printed no sign rate" >&2; exit 1; }
+  # openssl speed divides by CPU time: signatures per CPU-second of the server core.
   figure es256_signs "$signs" signs/s
   token_limit=$(python3 -c "print(1 / (1 / $signs + 1 / $fixed_body_rps))")
   figure token_es256_http_limit "$token_limit" req/s
   ratio token_vs_es256_limit "${basic_rps[token]}" "$token_limit" 0.8
+  bound=$(python3 -c "print(1 / (1 / $signs + 1 / $fixed_body_per_cpu))")
+  figure token_bound_per_cpu "$bound" req/cpu-s
+  ratio token_per_cpu_vs_bound "$token_per_cpu" "$bound" 0.8
 fi

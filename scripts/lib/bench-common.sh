@@ -319,7 +319,8 @@ measure_load() {
 }
 
 # measure_wrk TAG URL [wrk flags...]: warm-up + RUNS runs of wrk pinned to LOAD_CPU;
-# sets MEDIAN_RPS and MEDIAN_P99 (ms).
+# sets MEDIAN_RPS and MEDIAN_P99 (ms), and MEDIAN_PER_CPU as measure_load does when
+# MEASURE_PID is set.
 measure_wrk() {
   local tag=$1 url=$2
   shift 2
@@ -327,14 +328,18 @@ measure_wrk() {
   if [ "$WARMUP" != 0 ]; then
     taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" "$@" "$url" >"$out.warmup.txt"
   fi
-  local rates=() p99s=() i
+  local rates=() p99s=() per_cpu=() i c0 c1
   for i in $(seq 1 "$RUNS"); do
+    c0=$(cpu_ticks "${MEASURE_PID:-self}")
     taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$url" >"$out.$i.txt"
+    c1=$(cpu_ticks "${MEASURE_PID:-self}")
     if grep -q "Non-2xx" "$out.$i.txt"; then
       echo "$tag run $i: non-2xx answers: $(cat "$out.$i.txt")" >&2
       exit 1
     fi
     rates+=("$(awk '/^Requests\/sec:/ {print $2}' "$out.$i.txt")")
+    per_cpu+=("$(awk -v ticks=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" \
+      '/requests in/ {print $1 / (ticks > 0 ? ticks : 1) * hz}' "$out.$i.txt")")
     p99s+=("$(python3 - "$out.$i.txt" <<'EOF'
 import re, sys
 for line in open(sys.argv[1]):
@@ -349,6 +354,7 @@ EOF
   done
   MEDIAN_RPS=$(median "${rates[@]}")
   MEDIAN_P99=$(median "${p99s[@]}")
+  MEDIAN_PER_CPU=$(median "${per_cpu[@]}")
 }
 
 # register_one BASE_REGISTRATION_ENDPOINT: registers one client with the load tool's default

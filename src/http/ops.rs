@@ -10,7 +10,8 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// How long `/ready` waits for its store write to become durable.
@@ -69,7 +70,8 @@ const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const MAX_REQUEST_ID_LEN: usize = 64;
 
 /// The caller's `X-Request-Id` when it is short and made of `[A-Za-z0-9._:-]` (safe to echo
-/// and to log), else a fresh random one.
+/// and to log), else a fresh one: 32 hex digits, a random prefix drawn once per process and
+/// a counter, so an id costs no call to the system's random source.
 fn request_id(incoming: Option<&HeaderValue>) -> HeaderValue {
     let well_formed = |value: &&HeaderValue| {
         let bytes = value.as_bytes();
@@ -81,7 +83,11 @@ fn request_id(incoming: Option<&HeaderValue>) -> HeaderValue {
     match incoming.filter(well_formed) {
         Some(value) => value.clone(),
         None => {
-            let generated = uuid::Uuid::new_v4().simple().to_string();
+            static PREFIX: OnceLock<u64> = OnceLock::new();
+            static COUNTER: AtomicU64 = AtomicU64::new(0);
+            let prefix = PREFIX.get_or_init(|| uuid::Uuid::new_v4().as_u64_pair().0);
+            let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let generated = format!("{prefix:016x}{count:016x}");
             HeaderValue::from_str(&generated).unwrap_or(HeaderValue::from_static("-"))
         }
     }

@@ -9,7 +9,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use serde_json::json;
+use serde::Serialize;
 use std::collections::HashMap;
 
 /// `POST B/access_token` (RFC 6749 §4.4).
@@ -27,12 +27,21 @@ pub async fn issue_token(
         credentials: credentials(&req, &mut form.params)?,
     };
     let issued = realm.issue_token(request).await?;
-    Ok(token_response().json(json!({
-        "access_token": issued.access_token.expose(),
-        "token_type": "Bearer",
-        "expires_in": issued.expires_in,
-        "scope": issued.scope,
-    })))
+    Ok(token_response().json(TokenResponse {
+        access_token: issued.access_token.expose(),
+        token_type: "Bearer",
+        expires_in: issued.expires_in,
+        scope: &issued.scope,
+    }))
+}
+
+/// RFC 6749 §5.1 successful response, serialized straight from the issued token.
+#[derive(Serialize)]
+struct TokenResponse<'a> {
+    access_token: &'a str,
+    token_type: &'static str,
+    expires_in: u64,
+    scope: &'a str,
 }
 
 /// `POST B/introspect` (RFC 7662).

@@ -7,11 +7,12 @@
 //! milliseconds, so the RSA key is made the first time the realm's key set is published
 //! (see `RealmHandle::jwks`), which keeps realm creation fast.
 
+use super::access_token::AccessTokenSigner;
 use super::JoseError;
 use crate::secret::Secret;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use jsonwebtoken::{Algorithm, DecodingKey};
 use openssl::bn::BigNumContext;
 use openssl::ec::{EcGroup, EcKey};
 use openssl::nid::Nid;
@@ -116,7 +117,7 @@ struct VerifyingKey {
 /// Loaded keys, ready to sign and verify.
 pub struct RealmKeys {
     stored: StoredKeys,
-    signer: (String, EncodingKey),
+    signer: AccessTokenSigner,
     verifiers: Vec<VerifyingKey>,
 }
 
@@ -126,11 +127,8 @@ impl RealmKeys {
             .signing
             .first()
             .ok_or_else(|| JoseError::Key("the realm has no signing key".into()))?;
-        let signer = (
-            active.kid.clone(),
-            EncodingKey::from_ec_pem(active.private_pem.expose().as_bytes())
-                .map_err(|e| JoseError::Key(format!("signing key: {e}")))?,
-        );
+        let signer =
+            AccessTokenSigner::from_pem(&active.kid, active.private_pem.expose().as_bytes())?;
         let verifiers = stored
             .signing
             .iter()
@@ -157,9 +155,9 @@ impl RealmKeys {
         &self.stored
     }
 
-    /// The active signing key's id and key.
-    pub fn signer(&self) -> (&str, &EncodingKey) {
-        (&self.signer.0, &self.signer.1)
+    /// The active signing key.
+    pub fn signer(&self) -> &AccessTokenSigner {
+        &self.signer
     }
 
     /// The verification key with this `kid`, if it is still in service at `now`.
