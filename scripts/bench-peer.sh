@@ -62,6 +62,7 @@ stop_pid "$DYNREG_PID"
   node "$BENCH_ROOT/scripts/peer/oidc-provider-server.mjs" 0) >"$BENCH_TMP/peer.log" 2>&1 &
 peer_pid=$!
 BENCH_PIDS+=("$peer_pid")
+MEASURE_PID=$peer_pid
 for _ in $(seq 1 300); do
   grep -q '^listening on ' "$BENCH_TMP/peer.log" && break
   kill -0 "$peer_pid" 2>/dev/null || break
