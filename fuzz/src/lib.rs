@@ -15,7 +15,10 @@ pub const ES_ISSUER: &str = "https://es-publisher.example.com";
 
 /// A realm's worth of fresh keys (made once per fuzzing process).
 pub fn keys() -> StoredKeys {
-    StoredKeys::generate().expect("key generation")
+    let mut keys = StoredKeys::generate().expect("key generation");
+    // A realm makes its RSA key lazily; the targets fuzz a realm that has one.
+    keys.add_rsa_key(dynreg::jose::generate_rsa_encryption_key().expect("RSA key generation"));
+    keys
 }
 
 /// An `HS256` publisher with the seed's secret and an `ES256` one holding `keys`' signing key.

@@ -15,7 +15,7 @@ const NOW: u64 = 1_690_000_000;
 fn main() {
     let keys = keys();
     let decryption = DecryptionKeys::from_pems(
-        keys.encryption.private_pem.expose(),
+        keys.encryption.as_ref().map(|k| k.private_pem.expose()),
         keys.ecdh_encryption
             .as_ref()
             .map(|k| k.private_pem.expose()),
