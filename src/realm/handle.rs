@@ -661,25 +661,13 @@ impl RealmHandle {
     /// The realm as a document; secrets of static clients and publishers only when asked for.
     pub async fn export(&self, include_secrets: bool) -> Result<RealmDocument, RealmError> {
         let clients = self.addr.send(ListStaticClients).await??;
-        Ok(RealmDocument {
-            name: Some(self.name.to_string()),
-            oauth2_provider: self.settings(),
-            software_publishers: self
-                .publishers()
-                .iter()
-                .map(|publisher| publisher.to_document(include_secrets))
-                .collect(),
-            clients: clients
-                .iter()
-                .map(|record| {
-                    let mut json = record.static_document();
-                    if !include_secrets {
-                        json.remove("client_secret");
-                    }
-                    json
-                })
-                .collect(),
-        })
+        Ok(realm_document(
+            &self.name,
+            self.settings(),
+            &self.publishers(),
+            &clients,
+            include_secrets,
+        ))
     }
 
     /// Whether the realm takes writes, is fenced, or has moved away.
@@ -753,6 +741,53 @@ pub(crate) struct ParsedDocument {
     pub(crate) settings: ProviderSettings,
     pub(crate) publishers: Vec<SoftwarePublisher>,
     pub(crate) static_clients: Vec<ClientRecord>,
+}
+
+impl ParsedDocument {
+    /// What [`RealmHandle::export`] answers once this document is stored as a new realm:
+    /// publishers in `agent_id` order and static clients in `client_id` order, as the realm
+    /// reads them back. Lets a creation answer without starting the realm.
+    pub(crate) fn exported(mut self, name: &RealmName, include_secrets: bool) -> RealmDocument {
+        self.publishers
+            .sort_by(|a, b| a.agent_id().cmp(b.agent_id()));
+        self.static_clients
+            .sort_by(|a, b| a.profile.client_id.cmp(&b.profile.client_id));
+        realm_document(
+            name,
+            self.settings,
+            &self.publishers,
+            &self.static_clients,
+            include_secrets,
+        )
+    }
+}
+
+/// A realm as a document; secrets of static clients and publishers only when asked for.
+fn realm_document(
+    name: &RealmName,
+    settings: ProviderSettings,
+    publishers: &[SoftwarePublisher],
+    static_clients: &[ClientRecord],
+    include_secrets: bool,
+) -> RealmDocument {
+    RealmDocument {
+        name: Some(name.to_string()),
+        oauth2_provider: settings,
+        software_publishers: publishers
+            .iter()
+            .map(|publisher| publisher.to_document(include_secrets))
+            .collect(),
+        clients: static_clients
+            .iter()
+            .map(|record| {
+                let mut json = record.static_document();
+                if !include_secrets {
+                    json.remove("client_secret");
+                }
+                json
+            })
+            .collect(),
+    }
 }
 
 /// Checks a realm document as an import or an admin `PUT` does, without applying it; the

@@ -33,7 +33,7 @@ pub use policy::{RateLimit, Reaping, RegistrationPolicySettings, TokenRotation};
 pub use reaping::ReapReport;
 pub use record::{ClientOrigin, ClientRecord};
 pub use registry::base_path;
-pub use registry::RealmRegistry;
+pub use registry::{PutRealm, RealmRegistry};
 pub use settings::{ProviderSettings, RealmDocument};
 pub use state::RealmStatus;
 pub use token::{ClientCredentials, IssuedToken, TokenRequest, JWT_BEARER_ASSERTION};

@@ -12,7 +12,7 @@ use super::actor::upgrade_client_indexes;
 use super::actor::RealmActor;
 use super::error::RealmError;
 use super::export::{ExportSummary, RealmExport};
-use super::handle::{blocking, parse_document, RealmContext, RealmHandle};
+use super::handle::{blocking, parse_document, ParsedDocument, RealmContext, RealmHandle};
 use super::messages::Stop;
 use super::record::{document_ops, is_derived, KEYS_KEY, PUBLISHER_PREFIX, SETTINGS_KEY};
 use super::settings::{ProviderSettings, RealmDocument};
@@ -105,6 +105,14 @@ struct LoadedRealm {
     tree: RealmTree,
     state: RealmState,
     dynamic_clients: u64,
+}
+
+/// What `PUT /admin/realms/{name}` did.
+pub enum PutRealm {
+    /// A new realm, durable, as its export (without secrets) reads it.
+    Created(Box<RealmDocument>),
+    /// The existing realm's settings, publishers and static clients were replaced.
+    Replaced,
 }
 
 /// Every realm of the server.
@@ -247,7 +255,7 @@ impl RealmRegistry {
         &self,
         name: RealmName,
         document: &RealmDocument,
-    ) -> Result<bool, RealmError> {
+    ) -> Result<PutRealm, RealmError> {
         // Key generation (two P-256 keys; the RSA key comes later, see `RealmHandle::jwks`)
         // runs on the blocking pool and outside the lock.
         let fresh_keys = if self.contains(&name) {
@@ -259,19 +267,22 @@ impl RealmRegistry {
         let _guard = self.changes.lock().await;
         if let Some(existing) = self.get(name.as_str()).await? {
             existing.replace(document).await?;
-            return Ok(false);
+            return Ok(PutRealm::Replaced);
         }
         let keys = match fresh_keys {
             Some(keys) => keys,
             // The realm was deleted (or found half-created) since the check above.
             None => generate_keys().await?,
         };
-        if let Err(error) = self.create(&name, &keys, document).await {
-            // A failed flush leaves the outcome unknown; either way the realm is not visible
-            // and must not come back half-made at the next start.
-            let _ = self.store.drop_realm(name.as_str());
-            return Err(error);
-        }
+        let stored = match self.create(&name, &keys, document).await {
+            Ok(stored) => stored,
+            Err(error) => {
+                // A failed flush leaves the outcome unknown; either way the realm is not
+                // visible and must not come back half-made at the next start.
+                let _ = self.store.drop_realm(name.as_str());
+                return Err(error);
+            }
+        };
         if let Ok(mut realms) = self.realms.write() {
             realms.insert(name.clone(), RealmSlot::dormant(None, &self.running_realms));
         }
@@ -280,7 +291,8 @@ impl RealmRegistry {
             self.store.flush().await?;
         }
         log::info!("realm={name} created");
-        Ok(true)
+        // Answered from what was stored: the realm stays dormant until its first request.
+        Ok(PutRealm::Created(Box::new(stored.exported(&name, false))))
     }
 
     /// Stores a new realm: keys, settings, publishers, static clients and the realm's index
@@ -291,7 +303,7 @@ impl RealmRegistry {
         name: &RealmName,
         keys: &StoredKeys,
         document: &RealmDocument,
-    ) -> Result<(), RealmError> {
+    ) -> Result<ParsedDocument, RealmError> {
         let parsed = parse_document(document)?;
         let mut ops = vec![BatchOp::put(KEYS_KEY, keys)?];
         ops.extend(document_ops(
@@ -302,7 +314,7 @@ impl RealmRegistry {
         let tree = self.store.realm_tree(name.as_str())?;
         tree.create(ops)?;
         tree.flush().await?;
-        Ok(())
+        Ok(parsed)
     }
 
     /// Deletes a realm and all its data; `root` cannot be deleted.
