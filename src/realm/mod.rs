@@ -7,6 +7,7 @@ mod error;
 mod export;
 mod handle;
 mod initial_access;
+mod key_stock;
 mod messages;
 mod name;
 mod policy;

@@ -12,6 +12,7 @@ use super::actor::upgrade_client_indexes;
 use super::actor::RealmActor;
 use super::error::RealmError;
 use super::export::{ExportSummary, RealmExport};
+use super::key_stock::KeyStock;
 use super::handle::{blocking, parse_document, ParsedDocument, RealmContext, RealmHandle};
 use super::messages::Stop;
 use super::record::{document_ops, is_derived, KEYS_KEY, PUBLISHER_PREFIX, SETTINGS_KEY};
@@ -129,6 +130,8 @@ pub struct RealmRegistry {
     realms: RwLock<BTreeMap<RealmName, Arc<RealmSlot>>>,
     /// Serializes realm creation and deletion (rare admin operations).
     changes: tokio::sync::Mutex<()>,
+    /// Keys for the next new realms.
+    new_keys: Arc<KeyStock>,
     /// When this registry opened: realms loaded from the store remember used client
     /// assertions from then on.
     opened_at: u64,
@@ -151,6 +154,7 @@ impl RealmRegistry {
             running_realms: Arc::default(),
             realms: RwLock::new(BTreeMap::new()),
             changes: tokio::sync::Mutex::new(()),
+            new_keys: Arc::default(),
             opened_at: crate::time::now_unix(),
         };
         let mut dormant = BTreeMap::new();
@@ -256,13 +260,13 @@ impl RealmRegistry {
         name: RealmName,
         document: &RealmDocument,
     ) -> Result<PutRealm, RealmError> {
-        // Key generation (two P-256 keys; the RSA key comes later, see `RealmHandle::jwks`)
-        // runs on the blocking pool and outside the lock.
+        // Keys (two P-256 keys; the RSA key comes later, see `RealmHandle::jwks`) come from
+        // the stock made ahead on the blocking pool, outside the lock.
         let fresh_keys = if self.contains(&name) {
             None
         } else {
             parse_document(document)?;
-            Some(generate_keys().await?)
+            Some(self.new_keys.take().await?)
         };
         let _guard = self.changes.lock().await;
         if let Some(existing) = self.get(name.as_str()).await? {
@@ -272,7 +276,7 @@ impl RealmRegistry {
         let keys = match fresh_keys {
             Some(keys) => keys,
             // The realm was deleted (or found half-created) since the check above.
-            None => generate_keys().await?,
+            None => self.new_keys.take().await?,
         };
         let stored = match self.create(&name, &keys, document).await {
             Ok(stored) => stored,
@@ -644,11 +648,6 @@ impl RealmRegistry {
             Err(poisoned) => f(&poisoned.into_inner()),
         }
     }
-}
-
-/// Fresh realm keys, made on the blocking pool.
-async fn generate_keys() -> Result<StoredKeys, RealmError> {
-    Ok(blocking(StoredKeys::generate).await??)
 }
 
 /// Reads a stored realm: settings, keys (parsed), publishers and its count of dynamic

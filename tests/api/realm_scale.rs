@@ -144,6 +144,21 @@ async fn running_realms(app: &Api) -> u64 {
 }
 
 #[actix_web::test]
+async fn realms_created_one_after_another_each_get_their_own_keys() {
+    let app = spawn_app().await;
+    let mut kids = std::collections::HashSet::new();
+    for index in 0..10 {
+        let realm = format!("keyed-{index}");
+        create_realm(&app, &realm).await;
+        let keys = stored_keys(&app, &realm).await;
+        for key in [&keys["signing"][0], &keys["ecdh_encryption"]] {
+            let kid = key["kid"].as_str().unwrap().to_owned();
+            assert!(kids.insert(kid), "a key was given to two realms: {keys}");
+        }
+    }
+}
+
+#[actix_web::test]
 async fn a_created_realm_answers_with_its_export_and_stays_dormant_until_its_first_request() {
     let app = spawn_app().await;
     let running_before = running_realms(&app).await;
