@@ -26,7 +26,10 @@
 #      the disk's fdatasync median gives the bound of one durable creation after another;
 #   2. REALM_PROBE (2000) realms are created through `PUT /admin/realms/r-N` (REALM_CONCURRENCY
 #      connections, default 1) to measure the creation rate (target ≥ 1,000/s, each 201
-#      durable); the projected time for 100,000 is printed;
+#      durable); the projected time for 100,000 is printed; then the storage work of a
+#      creation alone (examples/durable_store.rs: one atomic batch per new realm with its
+#      keys at their stored size, and the durable flush, REALM_CONCURRENCY writers, no HTTP)
+#      for DURATION s: realms_create_vs_store, target ≥ 0.8× (the measured bound);
 #   3. more realms up to REALMS (default: 100000 if the projection fits REALM_BUDGET seconds,
 #      else what fits, said clearly in the output);
 #   4. restart: start-up time (launch to first /health 2xx, target < 2 s), idle RSS (VmRSS 2 s
@@ -72,7 +75,7 @@ realm_base() { echo "$DYNREG_URL/am/oauth2/realms/root/realms/$1"; }
 calc() { python3 -c "print($1)"; }
 
 need_wrk
-bench_build --bin dynreg
+bench_build --bin dynreg --example durable_store
 log "duration ${DURATION}s, warm-up ${WARMUP}s, $RUNS run(s), medians, $CONNECTIONS connections"
 
 # put_realm NAME: creates a realm with open registration.
@@ -185,6 +188,14 @@ if want realms; then
   rate=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["created"] / d["seconds"])' "$out")
   projected=$(calc "$FULL_REALMS / $rate")
   at_least realms_create_rate "$rate" realms/s 1000 "$REALM_CONCURRENCY connection(s), each 201 durable"
+  # The storage work of those creations alone: one atomic batch per new realm (its keys at
+  # their stored size, settings, index entry) and the durable flush, REALM_CONCURRENCY
+  # writers, same Store and group commit, no HTTP (examples/durable_store.rs).
+  keys_bytes=$(stored_entry_bytes "$DYNREG_URL" "$data/admin-token" r-0 keys)
+  durable_store realm "$REALM_CONCURRENCY" "$DURATION" "$keys_bytes"
+  figure realms_store_create_rate "$STORE_RATE" "realms/s (storage alone)"
+  figure realms_store_create_p50 "$STORE_P50" ms 3
+  ratio realms_create_vs_store "$rate" "$STORE_RATE" 0.8
   figure realms_create_projected "$projected" "s for $FULL_REALMS realms"
   if [ -z "${REALMS:-}" ]; then
     REALMS=$(calc "max($probe, min($FULL_REALMS, int($rate * $REALM_BUDGET) // 100 * 100))")

@@ -45,6 +45,14 @@
 #                               core) plus the fixed-body request set: 1 / (1/signs + 1/fixed).
 #                               Target ≥ 0.8× (issue 9's alternative to 10× the peer).
 #                               `token_per_cpu_vs_bound` is the same per server CPU-second.
+#   register_vs_store,          with basic and ceiling: registration vs dynreg's durable storage
+#   register_per_cpu_vs_bound   work alone (examples/durable_store.rs, same run, same core: the
+#                               stored record size of a registration, CONNECTIONS writers, the
+#                               same Store, group commit, sled flush and fdatasync; no HTTP):
+#                               by rate, and per CPU-second against the bound
+#                               1 / (1/store per CPU-s + 1/fixed_body per CPU-s), i.e. that
+#                               storage work plus the fixed-body request. Target ≥ 0.8×
+#                               (issue 9's alternative to 10× the peer).
 #   load_tool_vs_wrk            the load tool itself: `dynreg load --url` (plain GETs, one
 #                               thread, CONNECTIONS) against fixed_body vs wrk (one thread, the
 #                               same connections) against the same server in the same run.
@@ -112,7 +120,7 @@ EOF
 }
 
 { want ceiling || want loadtool; } && need_wrk
-bench_build --bin dynreg --example fixed_body
+bench_build --bin dynreg --example fixed_body --example durable_store
 
 # fresh: a new server on an empty data directory (see fresh_dynreg); sets admin and alpha.
 fresh() {
@@ -123,7 +131,7 @@ fresh() {
 }
 log "duration ${DURATION}s, warm-up ${WARMUP}s, $RUNS run(s), medians"
 
-declare -A basic_rps
+declare -A basic_rps basic_per_cpu
 if want basic; then
   for op in register read token; do
     fresh
@@ -132,6 +140,7 @@ if want basic; then
     figure "${op}_p99" "$MEDIAN_P99" ms 2
     figure "${op}_per_cpu" "$MEDIAN_PER_CPU" req/cpu-s
     basic_rps[$op]=$MEDIAN_RPS
+    basic_per_cpu[$op]=$MEDIAN_PER_CPU
   done
   token_per_cpu=$MEDIAN_PER_CPU
 fi
@@ -196,6 +205,8 @@ if want ceiling; then
   read -r uri rat < <(register_one "$DYNREG_URL/am/oauth2/realms/root/realms/alpha/register")
   [ -n "${rat:-}" ] || { echo "could not register the client for the ceiling run" >&2; exit 1; }
   size=$(curl -sf -H "Authorization: Bearer $rat" "$uri" | wc -c)
+  record_bytes=$(stored_entry_bytes "$DYNREG_URL" "$DYNREG_DATA/admin-token" alpha client/)
+  figure record_bytes "$record_bytes" bytes
   figure read_body_size "$size" bytes
   measure_wrk read_wrk "$uri" -H "Authorization: Bearer $rat"
   dynreg_read=$MEDIAN_RPS
@@ -247,4 +258,15 @@ if want basic && want ceiling; then
   bound=$(python3 -c "print(1 / (1 / $signs + 1 / $fixed_body_per_cpu))")
   figure token_bound_per_cpu "$bound" req/cpu-s
   ratio token_per_cpu_vs_bound "$token_per_cpu" "$bound" 0.8
+
+  # What a registration cannot avoid: its durable write (the same record size, CONNECTIONS
+  # writers, the same group commit and syncs, no HTTP) plus one fixed-body HTTP request.
+  durable_store register "$CONNECTIONS" "$DURATION" "$record_bytes"
+  figure store_register "$STORE_RATE" writes/s
+  figure store_register_p50 "$STORE_P50" ms 3
+  figure store_register_per_cpu "$STORE_PER_CPU" writes/cpu-s
+  ratio register_vs_store "${basic_rps[register]}" "$STORE_RATE" 0.8
+  bound=$(python3 -c "print(1 / (1 / $STORE_PER_CPU + 1 / $fixed_body_per_cpu))")
+  figure register_bound_per_cpu "$bound" req/cpu-s
+  ratio register_per_cpu_vs_bound "${basic_per_cpu[register]}" "$bound" 0.8
 fi

@@ -37,7 +37,7 @@ impl BatchOp {
     pub fn put<V: Serialize>(key: impl Into<String>, value: &V) -> Result<Self, StoreError> {
         Ok(Self::Put {
             key: key.into(),
-            value: serde_json::to_vec(value).map_err(StoreError::Encode)?,
+            value: encode(value)?,
         })
     }
 }
@@ -74,7 +74,11 @@ impl RealmTree {
 
     /// Writes `value` under `key` (not yet durable).
     pub fn put<V: Serialize>(&self, key: &str, value: &V) -> Result<(), StoreError> {
-        let encoded = serde_json::to_vec(value).map_err(StoreError::Encode)?;
+        self.put_encoded(key, encode(value)?)
+    }
+
+    /// Writes a value [`encode`]d earlier, e.g. off a busy thread (not yet durable).
+    pub fn put_encoded(&self, key: &str, encoded: Vec<u8>) -> Result<(), StoreError> {
         self.while_alive(|| self.data.insert(self.full_key(key), encoded).map(drop))
     }
 
@@ -215,6 +219,11 @@ impl RealmTree {
         }
         Ok(write()?)
     }
+}
+
+/// A value as the store keeps it (JSON), for [`RealmTree::put_encoded`].
+pub fn encode<V: Serialize>(value: &V) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(StoreError::Encode)
 }
 
 fn decode<V: DeserializeOwned>(key: &str, raw: &[u8]) -> Result<V, StoreError> {
