@@ -28,7 +28,7 @@ use crate::software_statement::{
     self, KeySource, OpenedStatement, PublisherDocument, SoftwarePublisher, StatementError,
     VerifiedStatement,
 };
-use crate::store::RealmTree;
+use crate::store::{self, RealmTree};
 use crate::telemetry;
 use crate::time::now_unix;
 use actix::Addr;
@@ -297,14 +297,18 @@ impl RealmHandle {
             metadata,
         };
         let record = ClientRecord {
-            profile: profile.clone(),
+            profile,
             origin: ClientOrigin::Dynamic,
             registration_token: token.as_ref().map(Secret::hash),
             previous_registration_token: None,
             allowed_resources: Vec::new(),
         };
+        // Encoded here, on the HTTP worker: the actor only stores the bytes.
+        let encoded = store::encode(&record)?;
+        let profile = record.profile;
         self.write(RegisterClient {
-            record,
+            client_id: profile.client_id.clone(),
+            record: encoded,
             max_dynamic_clients: settings.policy.max_dynamic_clients,
             initial_access: grant.initial_access.map(|(_, hash)| hash),
             now,
