@@ -70,11 +70,17 @@ mod tests {
         let mut kids = std::collections::HashSet::new();
         for _ in 0..(3 * STOCK) {
             let keys = stock.take().await.unwrap();
-            assert!(kids.insert(keys.signing[0].kid.clone()), "a key set came twice");
+            assert!(
+                kids.insert(keys.signing[0].kid.clone()),
+                "a key set came twice"
+            );
         }
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         while stock.len() < STOCK {
-            assert!(std::time::Instant::now() < deadline, "the stock was not refilled");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the stock was not refilled"
+            );
             actix_rt::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }

@@ -200,7 +200,10 @@ async fn a_created_realm_answers_with_its_export_and_stays_dormant_until_its_fir
     assert_eq!(created.body["software_publishers"][0]["agent_id"], "alpha");
     assert_eq!(created.body["clients"][0]["client_id"], "service-a");
     assert!(created.body["clients"][0].get("client_secret").is_none());
-    assert_eq!(created.body["oauth2_provider"]["default_scopes"], json!(["openid"]));
+    assert_eq!(
+        created.body["oauth2_provider"]["default_scopes"],
+        json!(["openid"])
+    );
 }
 
 #[actix_web::test]
