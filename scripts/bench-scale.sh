@@ -30,7 +30,7 @@
 #      alone (examples/durable_store.rs: one atomic batch per new realm with its keys at their
 #      stored size, and the durable flush, REALM_CONCURRENCY writers, no HTTP) runs for
 #      DURATION s just before and just after: realms_create_vs_store compares the creation
-#      rate with the faster of the two, target ≥ 0.8× (the measured bound);
+#      rate with the fastest run (two each time), target ≥ 0.8× (the measured bound);
 #   3. more realms up to REALMS (default: 100000 if the projection fits REALM_BUDGET seconds,
 #      else what fits, said clearly in the output);
 #   4. restart: start-up time (launch to first /health 2xx, target < 2 s), idle RSS (VmRSS 2 s
@@ -186,8 +186,8 @@ if want realms; then
   # The storage work of a creation alone: one atomic batch per new realm (its keys at their
   # stored size, settings, index entry) and the durable flush, REALM_CONCURRENCY writers, same
   # Store and group commit, no HTTP (examples/durable_store.rs). Measured just before and just
-  # after the creation probe (the disk's speed drifts on a shared machine); the faster of the
-  # two is the bound.
+  # after the creation probe (the disk's speed drifts on a shared machine); the fastest run is
+  # the bound.
   put_realm bound-probe
   keys_bytes=$(stored_entry_bytes "$DYNREG_URL" "$data/admin-token" bound-probe keys)
   durable_store realm "$REALM_CONCURRENCY" "$DURATION" "$keys_bytes"

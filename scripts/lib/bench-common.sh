@@ -182,19 +182,28 @@ start_fixed_body() {
 
 # durable_store MODE WRITERS SECONDS VALUE_BYTES: dynreg's durable storage work alone
 # (examples/durable_store.rs, built by bench_build ... --example durable_store: same Store,
-# group commit and syncs, no HTTP) on a fresh directory in BENCH_TMP, pinned to SERVER_CPU;
-# sets STORE_RATE (durable writes/s), STORE_PER_CPU (per CPU-second of the whole process,
-# sled's threads included) and STORE_P50 (ms, write to durable).
+# group commit and syncs, no HTTP) on a fresh directory in BENCH_TMP, pinned to SERVER_CPU.
+# Two runs; the faster counts (a shared disk's latency swings several-fold within a minute,
+# and the faster run is the stricter bound). Sets STORE_RATE (durable writes/s),
+# STORE_PER_CPU (per CPU-second of the whole process, sled's threads included) and STORE_P50
+# (ms, write to durable) of that run.
 durable_store() {
-  local dir="$BENCH_TMP/durable-store" out
-  rm -rf "$dir"
-  out=$(taskset -c "$SERVER_CPU" "$BENCH_TMP/bin/durable_store" "$dir" "$@")
-  rm -rf "$dir"
-  read -r STORE_RATE STORE_PER_CPU STORE_P50 < <(python3 -c '
+  local dir="$BENCH_TMP/durable-store" out run rate per_cpu p50
+  STORE_RATE=0
+  for run in 1 2; do
+    rm -rf "$dir"
+    out=$(taskset -c "$SERVER_CPU" "$BENCH_TMP/bin/durable_store" "$dir" "$@")
+    rm -rf "$dir"
+    read -r rate per_cpu p50 < <(python3 -c '
 import json, sys
 d = json.loads(sys.argv[1])
 print(d["writes"] / d["seconds"], d["writes"] / max(d["cpu_ticks"], 1) * int(sys.argv[2]), d["p50_ms"])
 ' "$out" "$(getconf CLK_TCK)")
+    log "durable_store $1 run $run: $(fmt "$rate" 0) writes/s, p50 $(fmt "$p50" 3) ms"
+    if python3 -c "import sys; sys.exit(0 if $rate > $STORE_RATE else 1)"; then
+      STORE_RATE=$rate STORE_PER_CPU=$per_cpu STORE_P50=$p50
+    fi
+  done
 }
 
 # stored_entry_bytes BASE_URL ADMIN_TOKEN_FILE REALM KEY_PREFIX: size in bytes of the first
