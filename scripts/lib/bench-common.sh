@@ -182,18 +182,21 @@ start_fixed_body() {
 
 # durable_store MODE WRITERS SECONDS VALUE_BYTES: dynreg's durable storage work alone
 # (examples/durable_store.rs, built by bench_build ... --example durable_store: same Store,
-# group commit and syncs, no HTTP) on a fresh directory in BENCH_TMP, pinned to SERVER_CPU.
+# group commit and syncs, no HTTP) on a new directory in BENCH_TMP, pinned to SERVER_CPU.
 # Two runs; the faster counts (a shared disk's latency swings several-fold within a minute,
 # and the faster run is the stricter bound). Sets STORE_RATE (durable writes/s),
 # STORE_PER_CPU (per CPU-second of the whole process, sled's threads included) and STORE_P50
 # (ms, write to durable) of that run.
+DURABLE_STORE_RUNS=0
 durable_store() {
-  local dir="$BENCH_TMP/durable-store" out run rate per_cpu p50
+  local out run rate per_cpu p50
   STORE_RATE=0
   for run in 1 2; do
-    rm -rf "$dir"
-    out=$(taskset -c "$SERVER_CPU" "$BENCH_TMP/bin/durable_store" "$dir" "$@")
-    rm -rf "$dir"
+    # A new directory each run, removed with BENCH_TMP at exit: deleting a database while
+    # measuring makes the filesystem's journal commits (and so every fdatasync) slow.
+    DURABLE_STORE_RUNS=$((DURABLE_STORE_RUNS + 1))
+    out=$(taskset -c "$SERVER_CPU" "$BENCH_TMP/bin/durable_store" \
+      "$BENCH_TMP/durable-store-$DURABLE_STORE_RUNS" "$@")
     read -r rate per_cpu p50 < <(python3 -c '
 import json, sys
 d = json.loads(sys.argv[1])
