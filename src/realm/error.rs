@@ -66,9 +66,9 @@ pub enum RealmError {
     /// The realm's keys could not be loaded or used.
     #[error("realm keys: {0}")]
     Keys(#[from] crate::jose::JoseError),
-    /// The operating system could not give us randomness.
+    /// The random generator could not give us randomness.
     #[error("random generator failed: {0}")]
-    Random(#[from] openssl::error::ErrorStack),
+    Random(#[from] aws_lc_rs::error::Unspecified),
 }
 
 impl RealmError {
