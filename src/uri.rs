@@ -33,7 +33,7 @@ pub fn parse_canonical(raw: &str) -> Result<Url, String> {
     if url.has_host() && url.host_str().is_none_or(str::is_empty) {
         return Err(format!("{} has no host", shown(raw)));
     }
-    if spelled_canonically(raw) != url.as_str() {
+    if !reads_as_written(raw, url.as_str()) {
         return Err(format!(
             "{} is not in canonical form (it reads as {}); register it as written there",
             shown(raw),
@@ -48,6 +48,14 @@ pub fn parse_canonical(raw: &str) -> Result<Url, String> {
 /// Cheap when they differ in length by more than that `/`, which is the common case.
 pub fn same_canonical(a: &str, b: &str) -> bool {
     a == b || (a.len().abs_diff(b.len()) <= 1 && spelled_canonically(a) == spelled_canonically(b))
+}
+
+/// Whether `raw` is spelled as the parser reads it back (`parsed`), up to what
+/// `spelled_canonically` forgives. Without allocating when `raw` is exactly `parsed` and has
+/// no capital letter (nothing for `spelled_canonically` to lower-case), the common case.
+fn reads_as_written(raw: &str, parsed: &str) -> bool {
+    (raw == parsed && !raw.bytes().any(|b| b.is_ascii_uppercase()))
+        || spelled_canonically(raw) == parsed
 }
 
 /// `raw` with the differences that do not change meaning for any parser removed: scheme and

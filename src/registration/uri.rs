@@ -3,6 +3,7 @@
 
 use super::types::ApplicationType;
 use crate::uri::{parse_canonical, shown};
+use std::fmt;
 use std::net::IpAddr;
 use url::{Host, Url};
 
@@ -12,8 +13,8 @@ const DANGEROUS_SCHEMES: &[&str] = &["javascript", "data", "vbscript", "file"];
 /// Checks one redirect URI; the error says what is wrong with it.
 pub(crate) fn check_redirect_uri(raw: &str, app: ApplicationType) -> Result<(), String> {
     let url = parse_canonical(raw)?;
-    let raw = shown(raw);
-    let raw = raw.as_str();
+    // Quoted for a message only when there is one: accepted URIs allocate nothing here.
+    let raw = Quoted(raw);
     if url.fragment().is_some() {
         return Err(format!("{raw} must not contain a fragment"));
     }
@@ -46,8 +47,7 @@ pub(crate) fn check_redirect_uri(raw: &str, app: ApplicationType) -> Result<(), 
 /// Checks a URL that is shown to users or fetched: absolute http(s), no fragment.
 pub(crate) fn check_web_url(raw: &str) -> Result<(), String> {
     let url = parse_canonical(raw)?;
-    let raw = shown(raw);
-    let raw = raw.as_str();
+    let raw = Quoted(raw);
     if !matches!(url.scheme(), "https" | "http") {
         return Err(format!("{raw} must be an http or https URL"));
     }
@@ -58,6 +58,16 @@ pub(crate) fn check_web_url(raw: &str) -> Result<(), String> {
         return Err(format!("{raw} must not contain user information"));
     }
     Ok(())
+}
+
+/// A URI as error messages show it (`shown`), formatted only when a message is made.
+#[derive(Clone, Copy)]
+struct Quoted<'a>(&'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&shown(self.0))
+    }
 }
 
 fn is_loopback(url: &Url) -> bool {
