@@ -64,6 +64,13 @@ pub async fn body_limited(
     if declared.is_some_and(|length| length > limit) {
         return Err(ApiError::PayloadTooLarge(limit));
     }
+    // RFC 9112 §6.3: without Content-Length and Transfer-Encoding a request has no body
+    // (most GETs and DELETEs); nothing to read, so no deadline to arm.
+    if declared == Some(0)
+        || (declared.is_none() && !req.headers().contains_key(header::TRANSFER_ENCODING))
+    {
+        return Ok(web::Bytes::new());
+    }
     let request_timeout = req
         .app_data::<web::Data<AppState>>()
         .map_or(DEFAULT_REQUEST_TIMEOUT, |state| state.request_timeout);
