@@ -32,6 +32,16 @@ pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-t
 /// At most this many RFC 8707 `resource` parameters in one token request.
 pub const MAX_RESOURCES_PER_REQUEST: usize = 10;
 
+/// A random (version 4) UUID for a token's `jti`, from OpenSSL's generator: `Uuid::new_v4`
+/// asks the kernel (`getrandom`) for every one, a system call per token.
+fn new_token_id() -> Result<String, RealmError> {
+    let mut bytes = [0u8; 16];
+    openssl::rand::rand_bytes(&mut bytes)?;
+    Ok(uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string())
+}
+
 /// How the caller tried to authenticate (RFC 6749 §2.3).
 #[derive(Debug)]
 pub enum ClientCredentials {
@@ -135,7 +145,7 @@ impl RealmHandle {
             scope: scopes.join(" "),
             iat: now,
             exp: now + lifetime,
-            jti: uuid::Uuid::new_v4().to_string(),
+            jti: new_token_id()?,
         };
         let access_token = issue_access_token(&state.keys, &claims)?;
         self.note_use(&client.profile.client_id);
