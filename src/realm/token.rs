@@ -10,8 +10,8 @@ use super::record::ClientRecord;
 use super::replay::{ReplayRefusal, MAX_REMEMBERED_PER_CLIENT};
 use super::settings::ProviderSettings;
 use crate::jose::{
-    issue_access_token, unverified_subject, verify_access_token, verify_client_assertion,
-    AccessTokenClaims, AssertionClock, Audience,
+    issue_access_token, new_token_id, unverified_subject, verify_access_token,
+    verify_client_assertion, AccessTokenClaims, AssertionClock, Audience,
 };
 use crate::jwks_fetch::CachePolicy;
 use crate::log_value::Logged;
@@ -31,16 +31,6 @@ pub const MAX_ACCESS_TOKEN_LIFETIME: u64 = 86_400;
 pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// At most this many RFC 8707 `resource` parameters in one token request.
 pub const MAX_RESOURCES_PER_REQUEST: usize = 10;
-
-/// A random (version 4) UUID for a token's `jti`, from OpenSSL's generator: `Uuid::new_v4`
-/// asks the kernel (`getrandom`) for every one, a system call per token.
-fn new_token_id() -> Result<String, RealmError> {
-    let mut bytes = [0u8; 16];
-    openssl::rand::rand_bytes(&mut bytes)?;
-    Ok(uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .to_string())
-}
 
 /// How the caller tried to authenticate (RFC 6749 §2.3).
 #[derive(Debug)]
