@@ -98,9 +98,13 @@ fn request_id(incoming: Option<&HeaderValue>) -> HeaderValue {
 
 /// `value` as lowercase hex digits filling `out` (16 bytes: every digit of a u64).
 fn hex_into(out: &mut [u8], mut value: u64) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for byte in out.iter_mut().rev() {
-        *byte = DIGITS[(value & 0xf) as usize];
+        let nibble = (value & 0xf) as u8;
+        *byte = if nibble < 10 {
+            b'0' + nibble
+        } else {
+            b'a' + nibble - 10
+        };
         value >>= 4;
     }
 }
