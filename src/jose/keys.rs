@@ -207,7 +207,7 @@ fn b64(bytes: &[u8]) -> String {
 
 /// RFC 7638 thumbprint over the required members, in lexicographic order.
 fn thumbprint(required_members: &Value) -> String {
-    b64(&openssl::sha::sha256(
+    b64(&crate::secret::sha256(
         required_members.to_string().as_bytes(),
     ))
 }

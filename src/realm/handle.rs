@@ -5,15 +5,14 @@
 
 use super::access::{authorize_registration, looks_like_initial_access_token};
 use super::actor::RealmActor;
+use super::client_cache::{ClientCache, DecodedClient};
 use super::error::RealmError;
 use super::export::RealmExport;
 use super::messages::*;
 use super::policy::TokenRotation;
 use super::rate_limit::{address_key, RateLimiter};
 use super::reaping::UsageTracker;
-use super::record::{
-    client_key, is_derived, ClientOrigin, ClientRecord, TokenMatch, CLIENT_PREFIX,
-};
+use super::record::{is_derived, ClientOrigin, ClientRecord, TokenMatch, CLIENT_PREFIX};
 use super::replay::{ReplayCache, MAX_REMEMBERED_ASSERTIONS, MAX_REMEMBERED_PER_CLIENT};
 use super::settings::{ProviderSettings, RealmDocument, StaticClient};
 use super::state::{load_keys, snapshot, RealmState, RealmStatus, SharedState, StatusCell};
@@ -64,6 +63,8 @@ pub(crate) struct RealmContext {
     pub(crate) key_change: tokio::sync::Mutex<()>,
     /// When the realm was last asked for (Unix seconds): an idle realm's actor is stopped.
     last_used: AtomicU64,
+    /// Decoded clients, shared by every realm of the process.
+    clients: Arc<ClientCache>,
 }
 
 impl RealmContext {
@@ -72,6 +73,7 @@ impl RealmContext {
         fetcher: Arc<JwksFetcher>,
         remembering_since: u64,
         status: Arc<StatusCell>,
+        clients: Arc<ClientCache>,
     ) -> Arc<Self> {
         Arc::new(Self {
             issuer,
@@ -84,6 +86,7 @@ impl RealmContext {
             status,
             key_change: tokio::sync::Mutex::new(()),
             last_used: AtomicU64::new(now_unix()),
+            clients,
         })
     }
 
@@ -141,9 +144,15 @@ impl RealmHandle {
         Ok(value)
     }
 
-    /// A client record as stored, read without asking the actor.
-    pub(crate) fn load_client(&self, client_id: &str) -> Result<Option<ClientRecord>, RealmError> {
-        Ok(self.reader.get(&client_key(client_id))?)
+    /// A client as stored now, read without asking the actor, decoded (or as decoded before
+    /// from the same stored bytes: see `client_cache`).
+    pub(crate) fn load_client(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<Arc<DecodedClient>>, RealmError> {
+        self.context
+            .clients
+            .load(&self.name, &self.reader, client_id)
     }
 
     pub fn name(&self) -> &RealmName {
@@ -330,11 +339,11 @@ impl RealmHandle {
         &self,
         client_id: &str,
         presented: Option<Secret>,
-    ) -> Result<ClientProfile, RealmError> {
+    ) -> Result<Arc<DecodedClient>, RealmError> {
         let grace = self.rotation() == TokenRotation::RotateWithGrace;
-        let (record, presented, matched) =
+        let (client, presented, matched) =
             self.authenticate(client_id, presented.as_ref(), grace)?;
-        if matched == TokenMatch::Current && record.previous_registration_token.is_some() {
+        if matched == TokenMatch::Current && client.record().previous_registration_token.is_some() {
             // The new token has been used: the one before it stops working.
             self.write(ConfirmRegistrationToken {
                 client_id: client_id.to_owned(),
@@ -343,7 +352,7 @@ impl RealmHandle {
             .await?;
         }
         self.note_use(client_id);
-        Ok(record.profile)
+        Ok(client)
     }
 
     /// RFC 7592 §2.2: replaces a dynamic client's profile and, as the realm's rotation mode
@@ -357,6 +366,7 @@ impl RealmHandle {
         let rotation = self.rotation();
         let grace = rotation == TokenRotation::RotateWithGrace;
         let (current, presented, _) = self.authenticate(client_id, presented.as_ref(), grace)?;
+        let current = current.record();
         let mut request = parse_request(body)?;
         let state = self.snapshot();
         // SPEC §3: an update carrying a statement must carry a valid and current one.
@@ -539,16 +549,16 @@ impl RealmHandle {
         client_id: &str,
         presented: Option<&Secret>,
         grace: bool,
-    ) -> Result<(ClientRecord, SecretHash, TokenMatch), RealmError> {
+    ) -> Result<(Arc<DecodedClient>, SecretHash, TokenMatch), RealmError> {
         // Hash before looking up, so an unknown client costs the same as a wrong token.
         let presented = presented
             .map(Secret::hash)
             .ok_or(RealmError::MissingRegistrationToken)?;
-        let record = self
+        let client = self
             .load_client(client_id)?
             .ok_or(RealmError::InvalidRegistrationToken)?;
-        match record.match_registration_token(&presented, grace) {
-            Some(matched) => Ok((record, presented, matched)),
+        match client.record().match_registration_token(&presented, grace) {
+            Some(matched) => Ok((client, presented, matched)),
             None => Err(RealmError::InvalidRegistrationToken),
         }
     }
@@ -581,6 +591,7 @@ impl RealmHandle {
     /// Any client by id (admin view).
     pub async fn find_client(&self, client_id: &str) -> Result<ClientRecord, RealmError> {
         self.load_client(client_id)?
+            .map(|client| client.record().clone())
             .ok_or_else(|| RealmError::NotFound(format!("no client {client_id:?} in this realm")))
     }
 

@@ -3,6 +3,7 @@
 
 mod access;
 mod actor;
+mod client_cache;
 mod error;
 mod export;
 mod handle;
@@ -25,6 +26,7 @@ mod stored_client;
 mod stored_client_tests;
 mod token;
 
+pub use client_cache::DecodedClient;
 pub use error::{RealmError, TokenError};
 pub use export::{ExportSummary, RealmExport, EXPORT_FORMAT};
 pub use handle::{check_document, RealmHandle, Registered};

@@ -10,6 +10,7 @@
 
 use super::actor::upgrade_client_indexes;
 use super::actor::RealmActor;
+use super::client_cache::{ClientCache, CLIENT_CACHE_BYTES};
 use super::error::RealmError;
 use super::export::{ExportSummary, RealmExport};
 use super::handle::{blocking, parse_document, ParsedDocument, RealmContext, RealmHandle};
@@ -135,6 +136,8 @@ pub struct RealmRegistry {
     /// When this registry opened: realms loaded from the store remember used client
     /// assertions from then on.
     opened_at: u64,
+    /// Decoded clients of every realm (bounded; see `client_cache`).
+    clients: Arc<ClientCache>,
 }
 
 impl RealmRegistry {
@@ -156,6 +159,7 @@ impl RealmRegistry {
             changes: tokio::sync::Mutex::new(()),
             new_keys: Arc::default(),
             opened_at: crate::time::now_unix(),
+            clients: Arc::new(ClientCache::new(CLIENT_CACHE_BYTES)),
         };
         let mut dormant = BTreeMap::new();
         for name in registry.store.realm_names()? {
@@ -548,6 +552,7 @@ impl RealmRegistry {
                 // it did.
                 self.opened_at,
                 Arc::new(StatusCell::default()),
+                Arc::clone(&self.clients),
             )
         });
         let shared = Arc::new(RwLock::new(Arc::new(loaded.state)));

@@ -14,6 +14,9 @@ use std::sync::{Arc, RwLock};
 /// [`StoreError::Dropped`] instead of leaving keys behind under the realm's prefix).
 pub(super) type Liveness = Arc<RwLock<bool>>;
 
+/// A stored value's bytes as [`RealmTree::get_raw`] answers them (reference-counted).
+pub type StoredBytes = sled::IVec;
+
 /// One realm's keys in the shared tree. Writes are not durable until [`RealmTree::flush`]
 /// returns.
 #[derive(Clone)]
@@ -63,8 +66,14 @@ impl RealmTree {
     pub fn get<V: DeserializeOwned>(&self, key: &str) -> Result<Option<V>, StoreError> {
         match self.data.get(self.full_key(key))? {
             None => Ok(None),
-            Some(raw) => decode(key, &raw).map(Some),
+            Some(raw) => decode_value(key, &raw).map(Some),
         }
+    }
+
+    /// The bytes stored under `key`, not decoded (for a caller that keeps what it decoded
+    /// and decodes again only when the bytes changed; [`decode_value`] decodes them).
+    pub fn get_raw(&self, key: &str) -> Result<Option<StoredBytes>, StoreError> {
+        Ok(self.data.get(self.full_key(key))?)
     }
 
     /// Whether `key` holds a value.
@@ -169,7 +178,7 @@ impl RealmTree {
                 break;
             };
             let suffix = String::from_utf8_lossy(suffix).into_owned();
-            out.push((suffix, decode(&self.relative(&key), &raw)?));
+            out.push((suffix, decode_value(&self.relative(&key), &raw)?));
         }
         Ok(out)
     }
@@ -226,7 +235,8 @@ pub fn encode<V: Serialize>(value: &V) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(value).map_err(StoreError::Encode)
 }
 
-fn decode<V: DeserializeOwned>(key: &str, raw: &[u8]) -> Result<V, StoreError> {
+/// Decodes the bytes stored under `key` (the key names the entry in the error).
+pub fn decode_value<V: DeserializeOwned>(key: &str, raw: &[u8]) -> Result<V, StoreError> {
     serde_json::from_slice(raw).map_err(|source| StoreError::Decode {
         key: key.to_owned(),
         source,
