@@ -19,6 +19,17 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     hasher.finish()
 }
 
+/// A random (version 4) UUID from aws-lc's generator (the one secrets and signature nonces
+/// come from): `Uuid::new_v4` asks the kernel (`getrandom`) for every one, a system call per
+/// client id or token id, and OpenSSL's `RAND_bytes` costs more than the call.
+pub fn random_uuid() -> Result<String, aws_lc_rs::error::Unspecified> {
+    let mut bytes = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut bytes)?;
+    Ok(uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string())
+}
+
 /// A secret value (token, client secret, private key, client assertion) whose `Debug` output
 /// never shows the value. Serialized as the plain string, for the store and the one response
 /// that must carry it.
@@ -113,6 +124,18 @@ mod tests {
             .expose()
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn random_uuids_are_distinct_version_4_rfc_9562_uuids() {
+        let text = random_uuid().unwrap();
+        assert_eq!(text.len(), 36, "hyphenated form: {text}");
+        assert!(!text.chars().any(|c| c.is_ascii_uppercase()), "{text}");
+        let a = uuid::Uuid::parse_str(&text).unwrap();
+        let b = uuid::Uuid::parse_str(&random_uuid().unwrap()).unwrap();
+        assert_eq!(a.get_version(), Some(uuid::Version::Random));
+        assert_eq!(a.get_variant(), uuid::Variant::RFC4122);
         assert_ne!(a, b);
     }
 

@@ -300,7 +300,7 @@ impl RealmHandle {
             None
         };
         let profile = ClientProfile {
-            client_id: new_client_id()?,
+            client_id: crate::secret::random_uuid()?,
             client_secret,
             client_id_issued_at: now,
             metadata,
@@ -898,16 +898,6 @@ fn check_unchanged_secret(
         "client_secret does not match the client's current secret (RFC 7592 §2.2)".into(),
     )
     .into())
-}
-
-/// A new client's id: a random (version 4) UUID, its bits from the same CSPRNG as secrets
-/// (`Uuid::new_v4` would make a `getrandom` syscall per client).
-fn new_client_id() -> Result<String, RealmError> {
-    let mut bytes = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut bytes)?;
-    Ok(uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .to_string())
 }
 
 /// A fresh secret for a confidential client; public clients get none.
