@@ -38,6 +38,13 @@ const REALMS_TREE: &str = "realms";
 const INDEX_PREFIX: &[u8] = b"\0index/";
 /// In the default tree, apart from every realm's.
 const READY_PROBE_KEY: &[u8] = b"dynreg/ready-probe";
+/// Period of sled's own background thread, which cleans log segments for up to half of each
+/// period (our durability does not depend on it: see [`GroupCommit`]). sled's default, 500 ms,
+/// let a burst of 1,000,000 registrations leave a cleaning backlog that grew the data directory
+/// by another ~10% and slowed reads for ~30 s after the burst (measured: 582-599 bytes per
+/// client settled and read p99 up to 3-5x for a while, against 532 bytes and no slump at
+/// 100 ms; no difference in registrations per CPU-second at 100,000 clients).
+const SLED_TICK_MS: u64 = 100;
 /// Every realm's counters, `{realm}/{name}` → JSON integer.
 const COUNTERS_TREE: &str = "counters";
 /// Tree of realm tombstones: realm name → why it is gone (SPEC §4).
@@ -72,6 +79,7 @@ impl Store {
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_bytes)
+            .flush_every_ms(Some(SLED_TICK_MS))
             .open()?;
         let files = SledFiles::open(dir, durability).map_err(sled::Error::Io)?;
         let realms = db.open_tree(REALMS_TREE)?;
