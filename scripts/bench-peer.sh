@@ -17,7 +17,9 @@
 # CONNECTIONS (32) connections, WARMUP-second warm-up, RUNS runs of DURATION seconds, medians.
 # Prints `peer_<op>` and `dynreg_<op>` (req/s, p99 ms) and a ratio line per operation,
 # target dynreg ≥ 10× peer. For tokens the issue also accepts 0.8× of the bound one ES256
-# signature per token sets; scripts/bench.sh prints that as `token_per_cpu_vs_bound`.
+# signature per token sets; scripts/bench.sh prints that as `token_per_cpu_vs_bound`. For
+# registration, the bound of its durable write alone plus the fixed-body request:
+# `register_vs_store` and `register_per_cpu_vs_bound` in scripts/bench.sh.
 #
 # Knobs: DURATION (10), WARMUP (3), RUNS (3), CONNECTIONS (32), WORKERS (1), SERVER_CPU (0),
 #        LOAD_CPU (1), SERVER_LOG (warn), PEER_VERSION (9), CARGO_TARGET_DIR.

@@ -27,7 +27,11 @@
 #      the disk's fdatasync median gives the bound of one durable creation after another;
 #   2. REALM_PROBE (2000) realms are created through `PUT /admin/realms/r-N` (REALM_CONCURRENCY
 #      connections, default 1) to measure the creation rate (target ≥ 1,000/s, each 201
-#      durable); the projected time for 100,000 is printed;
+#      durable); the projected time for 100,000 is printed; the storage work of a creation
+#      alone (examples/durable_store.rs: one atomic batch per new realm with its keys at their
+#      stored size, and the durable flush, REALM_CONCURRENCY writers, no HTTP) runs for
+#      DURATION s just before and just after: realms_create_vs_store compares the creation
+#      rate with the fastest run (two each time), target ≥ 0.8× (the measured bound);
 #   3. more realms up to REALMS (default: 100000 if the projection fits REALM_BUDGET seconds,
 #      else what fits, said clearly in the output);
 #   4. restart: start-up time (launch to first /health 2xx, target < 2 s), idle RSS (VmRSS 2 s
@@ -73,7 +77,7 @@ realm_base() { echo "$DYNREG_URL/am/oauth2/realms/root/realms/$1"; }
 calc() { python3 -c "print($1)"; }
 
 need_wrk
-bench_build --bin dynreg
+bench_build --bin dynreg --example durable_store
 log "duration ${DURATION}s, warm-up ${WARMUP}s, $RUNS run(s), medians, $CONNECTIONS connections"
 
 # put_realm NAME: creates a realm with open registration.
@@ -188,12 +192,25 @@ if want realms; then
   figure disk_fdatasync_median "$sync_ms" ms 3
   figure realms_create_disk_bound "$(calc "1000 / $sync_ms")" "realms/s (one fdatasync each)"
 
+  # The storage work of a creation alone: one atomic batch per new realm (its keys at their
+  # stored size, settings, index entry) and the durable flush, REALM_CONCURRENCY writers, same
+  # Store and group commit, no HTTP (examples/durable_store.rs). Measured just before and just
+  # after the creation probe (the disk's speed drifts on a shared machine); the fastest run is
+  # the bound.
+  put_realm bound-probe
+  keys_bytes=$(stored_entry_bytes "$DYNREG_URL" "$data/admin-token" bound-probe keys)
+  durable_store realm "$REALM_CONCURRENCY" "$DURATION" "$keys_bytes"
+  store_before=$STORE_RATE store_before_p50=$STORE_P50
   probe=$REALM_PROBE
   if [ -n "${REALMS:-}" ] && [ "$REALMS" -lt "$probe" ]; then probe=$REALMS; fi
   out=$(helper create-realms "$DYNREG_URL" "$data/admin-token" 0 "$probe" "$REALM_CONCURRENCY")
   rate=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["created"] / d["seconds"])' "$out")
   projected=$(calc "$FULL_REALMS / $rate")
   at_least realms_create_rate "$rate" realms/s 1000 "$REALM_CONCURRENCY connection(s), each 201 durable"
+  durable_store realm "$REALM_CONCURRENCY" "$DURATION" "$keys_bytes"
+  figure realms_store_create_rate_before "$store_before" "realms/s (storage alone, p50 $(fmt "$store_before_p50" 3) ms)"
+  figure realms_store_create_rate_after "$STORE_RATE" "realms/s (storage alone, p50 $(fmt "$STORE_P50" 3) ms)"
+  ratio realms_create_vs_store "$rate" "$(calc "max($store_before, $STORE_RATE)")" 0.8
   figure realms_create_projected "$projected" "s for $FULL_REALMS realms"
   if [ -z "${REALMS:-}" ]; then
     REALMS=$(calc "max($probe, min($FULL_REALMS, int($rate * $REALM_BUDGET) // 100 * 100))")

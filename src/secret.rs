@@ -9,6 +9,16 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// SHA-256 of `data`. Through OpenSSL's low-level `SHA256_*` functions: its one-shot
+/// `SHA256()` (what `openssl::sha::sha256` calls) looks the digest up in the provider
+/// registry on every call under OpenSSL 3 (`EVP_Q_digest` → `EVP_MD_fetch`), which cost
+/// several times the hash itself on every read and token request.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let mut hasher = openssl::sha::Sha256::new();
+    hasher.update(data);
+    hasher.finish()
+}
+
 /// A secret value (token, client secret, private key, client assertion) whose `Debug` output
 /// never shows the value. Serialized as the plain string, for the store and the one response
 /// that must carry it.
@@ -36,7 +46,7 @@ impl Secret {
 
     /// The hash under which this secret is stored.
     pub fn hash(&self) -> SecretHash {
-        SecretHash(openssl::sha::sha256(self.0.as_bytes()))
+        SecretHash(sha256(self.0.as_bytes()))
     }
 
     /// Constant-time equality with another secret of possibly different length.
@@ -113,6 +123,15 @@ mod tests {
         assert!(!back.ct_eq(&Secret::new("other").hash()));
         assert!(Secret::new("abc").ct_eq(&Secret::new("abc")));
         assert!(!Secret::new("abc").ct_eq(&Secret::new("abcd")));
+    }
+
+    #[test]
+    fn sha256_matches_the_fips_180_test_vector() {
+        let digest: String = sha256(b"abc").iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            digest,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]

@@ -79,9 +79,12 @@ bench_build() {
     cargo build --release --quiet "$@" >&2
     cp "$TARGET_DIR/release/dynreg" "$BENCH_TMP/bin/dynreg"
   fi
-  if [ -x "$TARGET_DIR/release/examples/fixed_body" ] && [[ " $* " == *" fixed_body "* ]]; then
-    cp "$TARGET_DIR/release/examples/fixed_body" "$BENCH_TMP/bin/fixed_body"
-  fi
+  local example
+  for example in fixed_body durable_store; do
+    if [ -x "$TARGET_DIR/release/examples/$example" ] && [[ " $* " == *" $example "* ]]; then
+      cp "$TARGET_DIR/release/examples/$example" "$BENCH_TMP/bin/$example"
+    fi
+  done
   DYNREG="$BENCH_TMP/bin/dynreg"
 }
 
@@ -175,6 +178,51 @@ start_fixed_body() {
   done
   FIXED_URL=$(sed -n 's/^listening on //p' "$BENCH_TMP/fixed_body.log")
   [ -n "$FIXED_URL" ] || { echo "fixed_body did not start: $(cat "$BENCH_TMP/fixed_body.log")" >&2; exit 1; }
+}
+
+# durable_store MODE WRITERS SECONDS VALUE_BYTES: dynreg's durable storage work alone
+# (examples/durable_store.rs, built by bench_build ... --example durable_store: same Store,
+# group commit and syncs, no HTTP) on a new directory in BENCH_TMP, pinned to SERVER_CPU.
+# Two runs; the faster counts (a shared disk's latency swings several-fold within a minute,
+# and the faster run is the stricter bound). Sets STORE_RATE (durable writes/s),
+# STORE_PER_CPU (per CPU-second of the whole process, sled's threads included) and STORE_P50
+# (ms, write to durable) of that run.
+DURABLE_STORE_RUNS=0
+durable_store() {
+  local out run rate per_cpu p50
+  STORE_RATE=0
+  for run in 1 2; do
+    # A new directory each run, removed with BENCH_TMP at exit: deleting a database while
+    # measuring makes the filesystem's journal commits (and so every fdatasync) slow.
+    DURABLE_STORE_RUNS=$((DURABLE_STORE_RUNS + 1))
+    out=$(taskset -c "$SERVER_CPU" "$BENCH_TMP/bin/durable_store" \
+      "$BENCH_TMP/durable-store-$DURABLE_STORE_RUNS" "$@")
+    read -r rate per_cpu p50 < <(python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+print(d["writes"] / d["seconds"], d["writes"] / max(d["cpu_ticks"], 1) * int(sys.argv[2]), d["p50_ms"])
+' "$out" "$(getconf CLK_TCK)")
+    log "durable_store $1 run $run: $(fmt "$rate" 0) writes/s, p50 $(fmt "$p50" 3) ms"
+    if python3 -c "import sys; sys.exit(0 if $rate > $STORE_RATE else 1)"; then
+      STORE_RATE=$rate STORE_PER_CPU=$per_cpu STORE_P50=$p50
+    fi
+  done
+}
+
+# stored_entry_bytes BASE_URL ADMIN_TOKEN_FILE REALM KEY_PREFIX: size in bytes of the first
+# stored entry of REALM whose key starts with KEY_PREFIX (compact JSON, from the realm's
+# complete export), e.g. a registration's record (`client/`) or a realm's keys (`keys`).
+stored_entry_bytes() {
+  curl -sf -H "Authorization: Bearer $(cat "$2")" "$1/admin/realms/$3/export?include_secrets=true" |
+    python3 -c '
+import json, sys
+for key, value in json.load(sys.stdin)["entries"]:
+    if key.startswith(sys.argv[1]):
+        print(len(json.dumps(value, separators=(",", ":")).encode()))
+        break
+else:
+    sys.exit(f"no stored entry starts with {sys.argv[1]!r}")
+' "$4"
 }
 
 # wait_health URL PID TIMEOUT_SECONDS: true once URL/health answers 2xx while PID lives.

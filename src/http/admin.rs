@@ -6,7 +6,8 @@ use super::error::ApiError;
 use super::extract::{bearer_token, body, body_limited, query_param};
 use super::{no_store, not_allowed, AppState};
 use crate::realm::{
-    ClientRecord, ProviderSettings, RealmDocument, RealmExport, RealmHandle, RealmName, RealmStatus,
+    ClientRecord, ProviderSettings, PutRealm, RealmDocument, RealmExport, RealmHandle, RealmName,
+    RealmStatus,
 };
 use crate::software_statement::PublisherDocument;
 use actix_web::body::MessageBody;
@@ -310,15 +311,13 @@ async fn put_realm(
             "name in the document does not match the realm in the path".into(),
         ));
     }
-    let created = state.registry.put_realm(name.clone(), &document).await?;
-    let realm = existing_realm(&req, &state).await?;
-    let exported = realm.export(false).await?;
-    let mut response = if created {
-        HttpResponse::Created()
-    } else {
-        HttpResponse::Ok()
-    };
-    Ok(response.json(exported))
+    match state.registry.put_realm(name.clone(), &document).await? {
+        PutRealm::Created(exported) => Ok(HttpResponse::Created().json(exported)),
+        PutRealm::Replaced => {
+            let realm = existing_realm(&req, &state).await?;
+            Ok(HttpResponse::Ok().json(realm.export(false).await?))
+        }
+    }
 }
 
 async fn delete_realm(

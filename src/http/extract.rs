@@ -34,11 +34,22 @@ pub fn bearer_token(req: &HttpRequest) -> Option<Secret> {
         .then(|| Secret::new(token.trim()))
 }
 
-/// One query parameter, decoded.
+/// One query parameter, decoded (the first, when it repeats).
 pub fn query_param(req: &HttpRequest, name: &str) -> Option<String> {
-    url::form_urlencoded::parse(req.query_string().as_bytes())
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value.into_owned())
+    let query = req.query_string();
+    // Form-urlencoded; a query without `%` or `+` (a management call's `client_id=<uuid>`)
+    // decodes to itself, so it is split as is, without the decoder's allocations.
+    if query.contains(['%', '+']) {
+        return url::form_urlencoded::parse(query.as_bytes())
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned());
+    }
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
 }
 
 /// The whole body, refused with 413 past [`MAX_BODY_BYTES`] and with 408 when the request
@@ -64,6 +75,13 @@ pub async fn body_limited(
     if declared.is_some_and(|length| length > limit) {
         return Err(ApiError::PayloadTooLarge(limit));
     }
+    // RFC 9112 §6.3: without Content-Length and Transfer-Encoding a request has no body
+    // (most GETs and DELETEs); nothing to read, so no deadline to arm.
+    if declared == Some(0)
+        || (declared.is_none() && !req.headers().contains_key(header::TRANSFER_ENCODING))
+    {
+        return Ok(web::Bytes::new());
+    }
     let request_timeout = req
         .app_data::<web::Data<AppState>>()
         .map_or(DEFAULT_REQUEST_TIMEOUT, |state| state.request_timeout);
@@ -78,5 +96,32 @@ pub async fn body_limited(
         ))),
         Ok(Err(_)) => Err(ApiError::PayloadTooLarge(limit)),
         Err(_) => Err(ApiError::RequestTimeout(request_timeout.as_secs())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::query_param;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn query_params_decode_as_form_urlencoded_with_or_without_escapes() {
+        for (query, expected) in [
+            ("client_id=abc-123", Some("abc-123")),
+            ("a=1&client_id=x%20y", Some("x y")),
+            ("x=1&&client_id=a+b", Some("a b")),
+            ("client_id", Some("")),
+            ("client_id=1&client_id=2", Some("1")),
+            ("client_id=a=b", Some("a=b")),
+            ("other=1", None),
+            ("", None),
+        ] {
+            let req = TestRequest::with_uri(&format!("/register?{query}")).to_http_request();
+            assert_eq!(
+                query_param(&req, "client_id").as_deref(),
+                expected,
+                "{query}"
+            );
+        }
     }
 }

@@ -61,44 +61,48 @@ impl AppState {
 
 /// Mounts every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/health")
-            .get(ops::health)
-            .default_service(not_allowed("GET")),
-    )
-    .service(
-        web::resource("/ready")
-            .get(ops::ready)
-            .default_service(not_allowed("GET")),
-    )
-    .service(
-        web::resource("/metrics")
-            .get(ops::metrics)
-            .default_service(not_allowed("GET")),
-    )
-    .service(
-        web::resource("/openapi.json")
-            .get(ops::openapi)
-            .default_service(not_allowed("GET")),
-    )
-    .configure(console::configure)
-    .service(admin::scope())
-    // RFC 8414 §3.1: the well-known name goes between host and the issuer's path.
-    .service(metadata_resource(
-        "/.well-known/oauth-authorization-server/am/oauth2/realms/root/realms/{realm}",
-    ))
-    .service(metadata_resource(
-        "/.well-known/oauth-authorization-server/am/oauth2/realms/root",
-    ))
-    .service(metadata_resource(
-        "/.well-known/oauth-authorization-server/am/oauth2",
-    ))
+    // The realm endpoints first: the router tries routes in order, and each route with a
+    // `{…}` segment (console assets, the well-known metadata) runs a regex over the whole
+    // path, which cost a read more than the rest of routing. No other route starts with
+    // `/am/oauth2`, so the order changes no match.
     // Most specific first: a scope that matches a prefix does not fall through.
     // The static prefix is matched by string comparison; only `/{realm}` is left to the
-    // router's regex, which costs per byte it scans (a few % of a read on the full path).
-    .service(web::scope("/am/oauth2/realms/root/realms").service(realm_scope("/{realm}")))
-    .service(realm_scope("/am/oauth2/realms/root"))
-    .service(realm_scope("/am/oauth2"));
+    // router's regex, which costs per byte it scans.
+    cfg.service(web::scope("/am/oauth2/realms/root/realms").service(realm_scope("/{realm}")))
+        .service(realm_scope("/am/oauth2/realms/root"))
+        .service(realm_scope("/am/oauth2"))
+        .service(
+            web::resource("/health")
+                .get(ops::health)
+                .default_service(not_allowed("GET")),
+        )
+        .service(
+            web::resource("/ready")
+                .get(ops::ready)
+                .default_service(not_allowed("GET")),
+        )
+        .service(
+            web::resource("/metrics")
+                .get(ops::metrics)
+                .default_service(not_allowed("GET")),
+        )
+        .service(
+            web::resource("/openapi.json")
+                .get(ops::openapi)
+                .default_service(not_allowed("GET")),
+        )
+        .configure(console::configure)
+        .service(admin::scope())
+        // RFC 8414 §3.1: the well-known name goes between host and the issuer's path.
+        .service(metadata_resource(
+            "/.well-known/oauth-authorization-server/am/oauth2/realms/root/realms/{realm}",
+        ))
+        .service(metadata_resource(
+            "/.well-known/oauth-authorization-server/am/oauth2/realms/root",
+        ))
+        .service(metadata_resource(
+            "/.well-known/oauth-authorization-server/am/oauth2",
+        ));
 }
 
 fn realm_scope(

@@ -7,6 +7,7 @@ use super::{no_store, AppState};
 use crate::realm::RealmHandle;
 use crate::realm::{RealmError, Registered};
 use crate::registration::{ClientProfile, ManagementCredentials};
+use actix_web::http::header::ContentType;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 /// POST: register a client → 201 with the profile, token and management URI.
@@ -38,13 +39,13 @@ pub async fn read_client(
     let realm = realm(&req, &state).await?;
     body(&req, payload).await?;
     let client_id = client_id(&req)?;
-    let profile = realm.read_client(&client_id, bearer_token(&req)).await?;
-    Ok(profile_response(
-        &realm,
-        HttpResponse::Ok(),
-        &profile,
-        &ManagementCredentials::default(),
-    ))
+    let client = realm.read_client(&client_id, bearer_token(&req)).await?;
+    // Rendered once per stored version of the client (the realm keeps it with the client).
+    let body = client.read_body(realm.response_profile())?;
+    Ok(HttpResponse::Ok()
+        .insert_header(no_store())
+        .content_type(ContentType::json())
+        .body(body))
 }
 
 /// PUT: replace the profile → 200 with a new registration access token.

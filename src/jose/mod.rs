@@ -5,7 +5,9 @@ mod access_token;
 mod client_assertion;
 mod keys;
 
-pub use access_token::{issue_access_token, verify_access_token, AccessTokenClaims, Audience};
+pub use access_token::{
+    issue_access_token, new_token_id, verify_access_token, AccessTokenClaims, Audience,
+};
 pub use client_assertion::{
     unverified_subject, verify_client_assertion, AssertionClock, ClientAssertion,
     ASSERTION_CLOCK_SKEW_SECONDS, MAX_ASSERTION_LIFETIME_SECONDS, MAX_JTI_BYTES,

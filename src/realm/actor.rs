@@ -234,14 +234,17 @@ impl Handler<RegisterClient> for RealmActor {
             return Err(RealmError::QuotaExceeded(self.dynamic_clients));
         }
         let count = self.dynamic_clients + 1;
-        let record_key = client_key(&msg.record.profile.client_id);
+        let record_key = client_key(&msg.client_id);
         match &msg.initial_access {
             Some(hash) => {
                 // The token's use and the client land together, in one atomic batch.
                 let token = self.take_initial_access(hash, msg.now)?;
                 self.tree.apply(vec![
                     BatchOp::put(initial_access_key(&token.id), &token)?,
-                    BatchOp::put(record_key, &msg.record)?,
+                    BatchOp::Put {
+                        key: record_key,
+                        value: msg.record,
+                    },
                     dynamic_count(count),
                 ])?;
             }
@@ -251,7 +254,7 @@ impl Handler<RegisterClient> for RealmActor {
                 // measured). sled recovers its log up to the first gap, so a crash between
                 // the two can only leave the count one low for a client whose registration
                 // was never acknowledged: the 2xx waits for the flush that covers both.
-                self.tree.put(&record_key, &msg.record)?;
+                self.tree.put_encoded(&record_key, msg.record)?;
                 self.tree.set_counter(DYNAMIC_CLIENTS_COUNTER, count)?;
             }
         }

@@ -5,15 +5,14 @@
 
 use super::access::{authorize_registration, looks_like_initial_access_token};
 use super::actor::RealmActor;
+use super::client_cache::{ClientCache, DecodedClient};
 use super::error::RealmError;
 use super::export::RealmExport;
 use super::messages::*;
 use super::policy::TokenRotation;
 use super::rate_limit::{address_key, RateLimiter};
 use super::reaping::UsageTracker;
-use super::record::{
-    client_key, is_derived, ClientOrigin, ClientRecord, TokenMatch, CLIENT_PREFIX,
-};
+use super::record::{is_derived, ClientOrigin, ClientRecord, TokenMatch, CLIENT_PREFIX};
 use super::replay::{ReplayCache, MAX_REMEMBERED_ASSERTIONS, MAX_REMEMBERED_PER_CLIENT};
 use super::settings::{ProviderSettings, RealmDocument, StaticClient};
 use super::state::{load_keys, snapshot, RealmState, RealmStatus, SharedState, StatusCell};
@@ -28,7 +27,7 @@ use crate::software_statement::{
     self, KeySource, OpenedStatement, PublisherDocument, SoftwarePublisher, StatementError,
     VerifiedStatement,
 };
-use crate::store::RealmTree;
+use crate::store::{self, RealmTree};
 use crate::telemetry;
 use crate::time::now_unix;
 use actix::Addr;
@@ -64,6 +63,8 @@ pub(crate) struct RealmContext {
     pub(crate) key_change: tokio::sync::Mutex<()>,
     /// When the realm was last asked for (Unix seconds): an idle realm's actor is stopped.
     last_used: AtomicU64,
+    /// Decoded clients, shared by every realm of the process.
+    clients: Arc<ClientCache>,
 }
 
 impl RealmContext {
@@ -72,6 +73,7 @@ impl RealmContext {
         fetcher: Arc<JwksFetcher>,
         remembering_since: u64,
         status: Arc<StatusCell>,
+        clients: Arc<ClientCache>,
     ) -> Arc<Self> {
         Arc::new(Self {
             issuer,
@@ -84,6 +86,7 @@ impl RealmContext {
             status,
             key_change: tokio::sync::Mutex::new(()),
             last_used: AtomicU64::new(now_unix()),
+            clients,
         })
     }
 
@@ -141,9 +144,15 @@ impl RealmHandle {
         Ok(value)
     }
 
-    /// A client record as stored, read without asking the actor.
-    pub(crate) fn load_client(&self, client_id: &str) -> Result<Option<ClientRecord>, RealmError> {
-        Ok(self.reader.get(&client_key(client_id))?)
+    /// A client as stored now, read without asking the actor, decoded (or as decoded before
+    /// from the same stored bytes: see `client_cache`).
+    pub(crate) fn load_client(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<Arc<DecodedClient>>, RealmError> {
+        self.context
+            .clients
+            .load(&self.name, &self.reader, client_id)
     }
 
     pub fn name(&self) -> &RealmName {
@@ -297,14 +306,18 @@ impl RealmHandle {
             metadata,
         };
         let record = ClientRecord {
-            profile: profile.clone(),
+            profile,
             origin: ClientOrigin::Dynamic,
             registration_token: token.as_ref().map(Secret::hash),
             previous_registration_token: None,
             allowed_resources: Vec::new(),
         };
+        // Encoded here, on the HTTP worker: the actor only stores the bytes.
+        let encoded = store::encode(&record)?;
+        let profile = record.profile;
         self.write(RegisterClient {
-            record,
+            client_id: profile.client_id.clone(),
+            record: encoded,
             max_dynamic_clients: settings.policy.max_dynamic_clients,
             initial_access: grant.initial_access.map(|(_, hash)| hash),
             now,
@@ -326,11 +339,11 @@ impl RealmHandle {
         &self,
         client_id: &str,
         presented: Option<Secret>,
-    ) -> Result<ClientProfile, RealmError> {
+    ) -> Result<Arc<DecodedClient>, RealmError> {
         let grace = self.rotation() == TokenRotation::RotateWithGrace;
-        let (record, presented, matched) =
+        let (client, presented, matched) =
             self.authenticate(client_id, presented.as_ref(), grace)?;
-        if matched == TokenMatch::Current && record.previous_registration_token.is_some() {
+        if matched == TokenMatch::Current && client.record().previous_registration_token.is_some() {
             // The new token has been used: the one before it stops working.
             self.write(ConfirmRegistrationToken {
                 client_id: client_id.to_owned(),
@@ -339,7 +352,7 @@ impl RealmHandle {
             .await?;
         }
         self.note_use(client_id);
-        Ok(record.profile)
+        Ok(client)
     }
 
     /// RFC 7592 §2.2: replaces a dynamic client's profile and, as the realm's rotation mode
@@ -353,6 +366,7 @@ impl RealmHandle {
         let rotation = self.rotation();
         let grace = rotation == TokenRotation::RotateWithGrace;
         let (current, presented, _) = self.authenticate(client_id, presented.as_ref(), grace)?;
+        let current = current.record();
         let mut request = parse_request(body)?;
         let state = self.snapshot();
         // SPEC §3: an update carrying a statement must carry a valid and current one.
@@ -535,16 +549,16 @@ impl RealmHandle {
         client_id: &str,
         presented: Option<&Secret>,
         grace: bool,
-    ) -> Result<(ClientRecord, SecretHash, TokenMatch), RealmError> {
+    ) -> Result<(Arc<DecodedClient>, SecretHash, TokenMatch), RealmError> {
         // Hash before looking up, so an unknown client costs the same as a wrong token.
         let presented = presented
             .map(Secret::hash)
             .ok_or(RealmError::MissingRegistrationToken)?;
-        let record = self
+        let client = self
             .load_client(client_id)?
             .ok_or(RealmError::InvalidRegistrationToken)?;
-        match record.match_registration_token(&presented, grace) {
-            Some(matched) => Ok((record, presented, matched)),
+        match client.record().match_registration_token(&presented, grace) {
+            Some(matched) => Ok((client, presented, matched)),
             None => Err(RealmError::InvalidRegistrationToken),
         }
     }
@@ -577,6 +591,7 @@ impl RealmHandle {
     /// Any client by id (admin view).
     pub async fn find_client(&self, client_id: &str) -> Result<ClientRecord, RealmError> {
         self.load_client(client_id)?
+            .map(|client| client.record().clone())
             .ok_or_else(|| RealmError::NotFound(format!("no client {client_id:?} in this realm")))
     }
 
@@ -661,25 +676,13 @@ impl RealmHandle {
     /// The realm as a document; secrets of static clients and publishers only when asked for.
     pub async fn export(&self, include_secrets: bool) -> Result<RealmDocument, RealmError> {
         let clients = self.addr.send(ListStaticClients).await??;
-        Ok(RealmDocument {
-            name: Some(self.name.to_string()),
-            oauth2_provider: self.settings(),
-            software_publishers: self
-                .publishers()
-                .iter()
-                .map(|publisher| publisher.to_document(include_secrets))
-                .collect(),
-            clients: clients
-                .iter()
-                .map(|record| {
-                    let mut json = record.static_document();
-                    if !include_secrets {
-                        json.remove("client_secret");
-                    }
-                    json
-                })
-                .collect(),
-        })
+        Ok(realm_document(
+            &self.name,
+            self.settings(),
+            &self.publishers(),
+            &clients,
+            include_secrets,
+        ))
     }
 
     /// Whether the realm takes writes, is fenced, or has moved away.
@@ -753,6 +756,53 @@ pub(crate) struct ParsedDocument {
     pub(crate) settings: ProviderSettings,
     pub(crate) publishers: Vec<SoftwarePublisher>,
     pub(crate) static_clients: Vec<ClientRecord>,
+}
+
+impl ParsedDocument {
+    /// What [`RealmHandle::export`] answers once this document is stored as a new realm:
+    /// publishers in `agent_id` order and static clients in `client_id` order, as the realm
+    /// reads them back. Lets a creation answer without starting the realm.
+    pub(crate) fn exported(mut self, name: &RealmName, include_secrets: bool) -> RealmDocument {
+        self.publishers
+            .sort_by(|a, b| a.agent_id().cmp(b.agent_id()));
+        self.static_clients
+            .sort_by(|a, b| a.profile.client_id.cmp(&b.profile.client_id));
+        realm_document(
+            name,
+            self.settings,
+            &self.publishers,
+            &self.static_clients,
+            include_secrets,
+        )
+    }
+}
+
+/// A realm as a document; secrets of static clients and publishers only when asked for.
+fn realm_document(
+    name: &RealmName,
+    settings: ProviderSettings,
+    publishers: &[SoftwarePublisher],
+    static_clients: &[ClientRecord],
+    include_secrets: bool,
+) -> RealmDocument {
+    RealmDocument {
+        name: Some(name.to_string()),
+        oauth2_provider: settings,
+        software_publishers: publishers
+            .iter()
+            .map(|publisher| publisher.to_document(include_secrets))
+            .collect(),
+        clients: static_clients
+            .iter()
+            .map(|record| {
+                let mut json = record.static_document();
+                if !include_secrets {
+                    json.remove("client_secret");
+                }
+                json
+            })
+            .collect(),
+    }
 }
 
 /// Checks a realm document as an import or an admin `PUT` does, without applying it; the

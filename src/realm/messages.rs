@@ -17,7 +17,9 @@ use std::sync::Arc;
 #[derive(Message)]
 #[rtype(result = "Result<(), RealmError>")]
 pub struct RegisterClient {
-    pub record: ClientRecord,
+    pub client_id: String,
+    /// The new client's record, encoded for the store by the caller (off the actor).
+    pub record: Vec<u8>,
     pub max_dynamic_clients: Option<u64>,
     /// Hash of the initial access token presented.
     pub initial_access: Option<SecretHash>,

@@ -3,10 +3,12 @@
 
 mod access;
 mod actor;
+mod client_cache;
 mod error;
 mod export;
 mod handle;
 mod initial_access;
+mod key_stock;
 mod messages;
 mod name;
 mod policy;
@@ -24,6 +26,7 @@ mod stored_client;
 mod stored_client_tests;
 mod token;
 
+pub use client_cache::DecodedClient;
 pub use error::{RealmError, TokenError};
 pub use export::{ExportSummary, RealmExport, EXPORT_FORMAT};
 pub use handle::{check_document, RealmHandle, Registered};
@@ -33,7 +36,7 @@ pub use policy::{RateLimit, Reaping, RegistrationPolicySettings, TokenRotation};
 pub use reaping::ReapReport;
 pub use record::{ClientOrigin, ClientRecord};
 pub use registry::base_path;
-pub use registry::RealmRegistry;
+pub use registry::{PutRealm, RealmRegistry};
 pub use settings::{ProviderSettings, RealmDocument};
 pub use state::RealmStatus;
 pub use token::{ClientCredentials, IssuedToken, TokenRequest, JWT_BEARER_ASSERTION};

@@ -58,7 +58,7 @@ impl RateLimiter {
         };
         let hashed;
         let key = if key.len() > MAX_KEY_BYTES {
-            hashed = URL_SAFE_NO_PAD.encode(openssl::sha::sha256(key.as_bytes()));
+            hashed = URL_SAFE_NO_PAD.encode(crate::secret::sha256(key.as_bytes()));
             hashed.as_str()
         } else {
             key

@@ -10,9 +10,11 @@
 
 use super::actor::upgrade_client_indexes;
 use super::actor::RealmActor;
+use super::client_cache::{ClientCache, CLIENT_CACHE_BYTES};
 use super::error::RealmError;
 use super::export::{ExportSummary, RealmExport};
-use super::handle::{blocking, parse_document, RealmContext, RealmHandle};
+use super::handle::{blocking, parse_document, ParsedDocument, RealmContext, RealmHandle};
+use super::key_stock::KeyStock;
 use super::messages::Stop;
 use super::record::{document_ops, is_derived, KEYS_KEY, PUBLISHER_PREFIX, SETTINGS_KEY};
 use super::settings::{ProviderSettings, RealmDocument};
@@ -107,6 +109,14 @@ struct LoadedRealm {
     dynamic_clients: u64,
 }
 
+/// What `PUT /admin/realms/{name}` did.
+pub enum PutRealm {
+    /// A new realm, durable, as its export (without secrets) reads it.
+    Created(Box<RealmDocument>),
+    /// The existing realm's settings, publishers and static clients were replaced.
+    Replaced,
+}
+
 /// Every realm of the server.
 pub struct RealmRegistry {
     store: Store,
@@ -121,9 +131,13 @@ pub struct RealmRegistry {
     realms: RwLock<BTreeMap<RealmName, Arc<RealmSlot>>>,
     /// Serializes realm creation and deletion (rare admin operations).
     changes: tokio::sync::Mutex<()>,
+    /// Keys for the next new realms.
+    new_keys: Arc<KeyStock>,
     /// When this registry opened: realms loaded from the store remember used client
     /// assertions from then on.
     opened_at: u64,
+    /// Decoded clients of every realm (bounded; see `client_cache`).
+    clients: Arc<ClientCache>,
 }
 
 impl RealmRegistry {
@@ -143,7 +157,9 @@ impl RealmRegistry {
             running_realms: Arc::default(),
             realms: RwLock::new(BTreeMap::new()),
             changes: tokio::sync::Mutex::new(()),
+            new_keys: Arc::default(),
             opened_at: crate::time::now_unix(),
+            clients: Arc::new(ClientCache::new(CLIENT_CACHE_BYTES)),
         };
         let mut dormant = BTreeMap::new();
         for name in registry.store.realm_names()? {
@@ -247,31 +263,34 @@ impl RealmRegistry {
         &self,
         name: RealmName,
         document: &RealmDocument,
-    ) -> Result<bool, RealmError> {
-        // Key generation (two P-256 keys; the RSA key comes later, see `RealmHandle::jwks`)
-        // runs on the blocking pool and outside the lock.
+    ) -> Result<PutRealm, RealmError> {
+        // Keys (two P-256 keys; the RSA key comes later, see `RealmHandle::jwks`) come from
+        // the stock made ahead on the blocking pool, outside the lock.
         let fresh_keys = if self.contains(&name) {
             None
         } else {
             parse_document(document)?;
-            Some(generate_keys().await?)
+            Some(self.new_keys.take().await?)
         };
         let _guard = self.changes.lock().await;
         if let Some(existing) = self.get(name.as_str()).await? {
             existing.replace(document).await?;
-            return Ok(false);
+            return Ok(PutRealm::Replaced);
         }
         let keys = match fresh_keys {
             Some(keys) => keys,
             // The realm was deleted (or found half-created) since the check above.
-            None => generate_keys().await?,
+            None => self.new_keys.take().await?,
         };
-        if let Err(error) = self.create(&name, &keys, document).await {
-            // A failed flush leaves the outcome unknown; either way the realm is not visible
-            // and must not come back half-made at the next start.
-            let _ = self.store.drop_realm(name.as_str());
-            return Err(error);
-        }
+        let stored = match self.create(&name, &keys, document).await {
+            Ok(stored) => stored,
+            Err(error) => {
+                // A failed flush leaves the outcome unknown; either way the realm is not
+                // visible and must not come back half-made at the next start.
+                let _ = self.store.drop_realm(name.as_str());
+                return Err(error);
+            }
+        };
         if let Ok(mut realms) = self.realms.write() {
             realms.insert(name.clone(), RealmSlot::dormant(None, &self.running_realms));
         }
@@ -280,7 +299,8 @@ impl RealmRegistry {
             self.store.flush().await?;
         }
         log::info!("realm={name} created");
-        Ok(true)
+        // Answered from what was stored: the realm stays dormant until its first request.
+        Ok(PutRealm::Created(Box::new(stored.exported(&name, false))))
     }
 
     /// Stores a new realm: keys, settings, publishers, static clients and the realm's index
@@ -291,7 +311,7 @@ impl RealmRegistry {
         name: &RealmName,
         keys: &StoredKeys,
         document: &RealmDocument,
-    ) -> Result<(), RealmError> {
+    ) -> Result<ParsedDocument, RealmError> {
         let parsed = parse_document(document)?;
         let mut ops = vec![BatchOp::put(KEYS_KEY, keys)?];
         ops.extend(document_ops(
@@ -302,7 +322,7 @@ impl RealmRegistry {
         let tree = self.store.realm_tree(name.as_str())?;
         tree.create(ops)?;
         tree.flush().await?;
-        Ok(())
+        Ok(parsed)
     }
 
     /// Deletes a realm and all its data; `root` cannot be deleted.
@@ -532,6 +552,7 @@ impl RealmRegistry {
                 // it did.
                 self.opened_at,
                 Arc::new(StatusCell::default()),
+                Arc::clone(&self.clients),
             )
         });
         let shared = Arc::new(RwLock::new(Arc::new(loaded.state)));
@@ -632,11 +653,6 @@ impl RealmRegistry {
             Err(poisoned) => f(&poisoned.into_inner()),
         }
     }
-}
-
-/// Fresh realm keys, made on the blocking pool.
-async fn generate_keys() -> Result<StoredKeys, RealmError> {
-    Ok(blocking(StoredKeys::generate).await??)
 }
 
 /// Reads a stored realm: settings, keys (parsed), publishers and its count of dynamic

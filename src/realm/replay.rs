@@ -178,7 +178,7 @@ fn fingerprint(client_id: &str, jti: &str) -> Fingerprint {
 }
 
 fn owner(client_id: &str) -> Owner {
-    let digest = openssl::sha::sha256(client_id.as_bytes());
+    let digest = crate::secret::sha256(client_id.as_bytes());
     let mut half = [0u8; 16];
     half.copy_from_slice(&digest[..16]);
     Owner::Client(half)

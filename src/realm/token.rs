@@ -2,6 +2,7 @@
 //! client authentication (RFC 6749 §2.3, RFC 7523), scope and resource (RFC 8707) checks and
 //! access-token minting (RFC 9068).
 
+use super::client_cache::DecodedClient;
 use super::error::{RealmError, TokenError};
 use super::handle::RealmHandle;
 use super::messages::RotateKeys;
@@ -9,8 +10,8 @@ use super::record::ClientRecord;
 use super::replay::{ReplayRefusal, MAX_REMEMBERED_PER_CLIENT};
 use super::settings::ProviderSettings;
 use crate::jose::{
-    issue_access_token, unverified_subject, verify_access_token, verify_client_assertion,
-    AccessTokenClaims, AssertionClock, Audience,
+    issue_access_token, new_token_id, unverified_subject, verify_access_token,
+    verify_client_assertion, AccessTokenClaims, AssertionClock, Audience,
 };
 use crate::jwks_fetch::CachePolicy;
 use crate::log_value::Logged;
@@ -21,6 +22,7 @@ use crate::time::now_unix;
 use crate::uri;
 use serde_json::{json, Value};
 use std::collections::HashSet;
+use std::sync::Arc;
 
 /// No access token lives longer than a day, whatever a client's `access_token_lifetime`
 /// says; rotated signing keys therefore stay published for a day.
@@ -77,6 +79,7 @@ impl RealmHandle {
             ))
             .into());
         }
+        let client = client.record();
         let metadata = &client.profile.metadata;
         if !metadata
             .grant_types
@@ -132,7 +135,7 @@ impl RealmHandle {
             scope: scopes.join(" "),
             iat: now,
             exp: now + lifetime,
-            jti: uuid::Uuid::new_v4().to_string(),
+            jti: new_token_id()?,
         };
         let access_token = issue_access_token(&state.keys, &claims)?;
         self.note_use(&client.profile.client_id);
@@ -188,7 +191,7 @@ impl RealmHandle {
     async fn authenticate_client(
         &self,
         credentials: ClientCredentials,
-    ) -> Result<ClientRecord, RealmError> {
+    ) -> Result<Arc<DecodedClient>, RealmError> {
         let (client_id, method) = match &credentials {
             ClientCredentials::Basic { client_id, .. } => {
                 (client_id.clone(), AuthMethod::ClientSecretBasic)
@@ -217,7 +220,7 @@ impl RealmHandle {
             }
         };
         let unknown = || TokenError::InvalidClient("client authentication failed".into());
-        let Some(record) = self.load_client(&client_id)? else {
+        let Some(client) = self.load_client(&client_id)? else {
             // Hash anyway, so an unknown client costs what a wrong secret costs.
             if let ClientCredentials::Basic { secret, .. }
             | ClientCredentials::Post { secret, .. } = &credentials
@@ -226,7 +229,7 @@ impl RealmHandle {
             }
             return Err(unknown().into());
         };
-        let registered = record.profile.metadata.token_endpoint_auth_method;
+        let registered = client.profile().metadata.token_endpoint_auth_method;
         if registered != method {
             return Err(TokenError::InvalidClient(format!(
                 "the client must authenticate with {}",
@@ -236,17 +239,17 @@ impl RealmHandle {
         }
         match credentials {
             ClientCredentials::Basic { secret, .. } | ClientCredentials::Post { secret, .. } => {
-                let stored = record.profile.client_secret.as_ref();
-                if !stored.is_some_and(|stored| stored.ct_eq(&secret)) {
+                if !client.secret_matches(&secret) {
                     return Err(unknown().into());
                 }
             }
             ClientCredentials::Assertion { assertion, .. } => {
-                self.check_assertion(&record, assertion.expose()).await?;
+                self.check_assertion(client.record(), assertion.expose())
+                    .await?;
             }
             ClientCredentials::Unauthenticated { .. } => return Err(unknown().into()),
         }
-        Ok(record)
+        Ok(client)
     }
 
     async fn check_assertion(

@@ -268,7 +268,7 @@ fn open_with_publisher_secrets(
 /// bits, of SHA-384 up to 384 bits, of SHA-512 up to 512 bits.
 pub(crate) fn derive_key(secret: &[u8], len: usize) -> Vec<u8> {
     let digest: Vec<u8> = if len <= 32 {
-        openssl::sha::sha256(secret).to_vec()
+        crate::secret::sha256(secret).to_vec()
     } else if len <= 48 {
         openssl::sha::sha384(secret).to_vec()
     } else {

@@ -23,7 +23,7 @@ mod tree;
 
 pub use durable::Durability;
 pub use error::StoreError;
-pub use tree::{BatchOp, RealmTree};
+pub use tree::{decode_value, encode, BatchOp, RealmTree, StoredBytes};
 
 use durable::SledFiles;
 use group_commit::GroupCommit;

@@ -17,6 +17,9 @@ use std::sync::{Arc, RwLock};
 /// [`StoreError::Dropped`] instead of leaving keys behind under the realm's prefix).
 pub(super) type Liveness = Arc<RwLock<bool>>;
 
+/// A stored value's bytes as [`RealmTree::get_raw`] answers them (reference-counted).
+pub type StoredBytes = sled::IVec;
+
 /// One realm's keys in the shared tree. Writes are not durable until [`RealmTree::flush`]
 /// returns.
 #[derive(Clone)]
@@ -51,7 +54,7 @@ impl BatchOp {
     pub fn put<V: Serialize>(key: impl Into<String>, value: &V) -> Result<Self, StoreError> {
         Ok(Self::Put {
             key: key.into(),
-            value: serde_json::to_vec(value).map_err(StoreError::Encode)?,
+            value: encode(value)?,
         })
     }
 }
@@ -79,8 +82,14 @@ impl RealmTree {
     pub fn get<V: DeserializeOwned>(&self, key: &str) -> Result<Option<V>, StoreError> {
         match self.data.get(self.full_key(key))? {
             None => Ok(None),
-            Some(raw) => decode(key, &raw).map(Some),
+            Some(raw) => decode_value(key, &raw).map(Some),
         }
+    }
+
+    /// The bytes stored under `key`, not decoded (for a caller that keeps what it decoded
+    /// and decodes again only when the bytes changed; [`decode_value`] decodes them).
+    pub fn get_raw(&self, key: &str) -> Result<Option<StoredBytes>, StoreError> {
+        Ok(self.data.get(self.full_key(key))?)
     }
 
     /// Whether `key` holds a value.
@@ -90,7 +99,11 @@ impl RealmTree {
 
     /// Writes `value` under `key` (not yet durable).
     pub fn put<V: Serialize>(&self, key: &str, value: &V) -> Result<(), StoreError> {
-        let encoded = serde_json::to_vec(value).map_err(StoreError::Encode)?;
+        self.put_encoded(key, encode(value)?)
+    }
+
+    /// Writes a value [`encode`]d earlier, e.g. off a busy thread (not yet durable).
+    pub fn put_encoded(&self, key: &str, encoded: Vec<u8>) -> Result<(), StoreError> {
         self.while_alive(|| self.data.insert(self.full_key(key), encoded).map(drop))
     }
 
@@ -108,7 +121,7 @@ impl RealmTree {
     pub fn counter(&self, name: &str) -> Result<Option<u64>, StoreError> {
         match self.counters.get(self.full_key(name))? {
             None => Ok(None),
-            Some(raw) => decode(name, &raw).map(Some),
+            Some(raw) => decode_value(name, &raw).map(Some),
         }
     }
 
@@ -196,7 +209,7 @@ impl RealmTree {
                 break;
             };
             let suffix = String::from_utf8_lossy(suffix).into_owned();
-            out.push((suffix, decode(&self.relative(&key), &raw)?));
+            out.push((suffix, decode_value(&self.relative(&key), &raw)?));
         }
         Ok(out)
     }
@@ -290,7 +303,13 @@ pub(super) fn clear_prefix(tree: &sled::Tree, prefix: &[u8]) -> Result<(), Store
     Ok(())
 }
 
-fn decode<V: DeserializeOwned>(key: &str, raw: &[u8]) -> Result<V, StoreError> {
+/// A value as the store keeps it (JSON), for [`RealmTree::put_encoded`].
+pub fn encode<V: Serialize>(value: &V) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(StoreError::Encode)
+}
+
+/// Decodes the bytes stored under `key` (the key names the entry in the error).
+pub fn decode_value<V: DeserializeOwned>(key: &str, raw: &[u8]) -> Result<V, StoreError> {
     serde_json::from_slice(raw).map_err(|source| StoreError::Decode {
         key: key.to_owned(),
         source,

@@ -2,6 +2,7 @@
 
 mod access_tokens;
 mod admin;
+mod client_cache;
 mod client_management;
 mod connections;
 mod console;

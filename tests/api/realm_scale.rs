@@ -144,6 +144,69 @@ async fn running_realms(app: &Api) -> u64 {
 }
 
 #[actix_web::test]
+async fn realms_created_one_after_another_each_get_their_own_keys() {
+    let app = spawn_app().await;
+    let mut kids = std::collections::HashSet::new();
+    for index in 0..10 {
+        let realm = format!("keyed-{index}");
+        create_realm(&app, &realm).await;
+        let keys = stored_keys(&app, &realm).await;
+        for key in [&keys["signing"][0], &keys["ecdh_encryption"]] {
+            let kid = key["kid"].as_str().unwrap().to_owned();
+            assert!(kids.insert(kid), "a key was given to two realms: {keys}");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_created_realm_answers_with_its_export_and_stays_dormant_until_its_first_request() {
+    let app = spawn_app().await;
+    let running_before = running_realms(&app).await;
+    let document = json!({
+        "oauth2_provider": {"allow_open_dynamic_registration": true, "default_scopes": ["openid"]},
+        "software_publishers": [
+            {"agent_id": "zeta", "issuer": "https://zeta.example.com",
+             "signing_algorithm": "HS256", "secret": "zeta-secret"},
+            {"agent_id": "alpha", "issuer": "https://alpha.example.com",
+             "signing_algorithm": "HS256", "secret": "alpha-secret"},
+        ],
+        "clients": [
+            {"client_id": "service-b", "client_secret": "b-secret",
+             "grant_types": ["client_credentials"], "scopes": ["dynamic_client_registration"]},
+            {"client_id": "service-a", "client_secret": "a-secret",
+             "grant_types": ["client_credentials"]},
+        ],
+    });
+
+    let created = app
+        .admin(Method::PUT, "/admin/realms/fresh-doc", Some(&document))
+        .await;
+
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(
+        running_realms(&app).await,
+        running_before,
+        "creating a realm does not start it"
+    );
+    let exported = app
+        .admin(Method::GET, "/admin/realms/fresh-doc", None)
+        .await;
+    assert_eq!(exported.status, StatusCode::OK, "{}", exported.body);
+    assert_eq!(running_realms(&app).await, running_before + 1);
+    assert_eq!(
+        created.body, exported.body,
+        "the creation answers what the realm reads back"
+    );
+    assert_eq!(created.body["software_publishers"][0]["agent_id"], "alpha");
+    assert_eq!(created.body["clients"][0]["client_id"], "service-a");
+    assert!(created.body["clients"][0].get("client_secret").is_none());
+    assert_eq!(
+        created.body["oauth2_provider"]["default_scopes"],
+        json!(["openid"])
+    );
+}
+
+#[actix_web::test]
 async fn an_idle_realm_is_stopped_and_its_next_request_starts_it_with_its_data() {
     let app = spawn_app_with(|s| s.realm_idle_seconds = 1).await;
     create_realm(&app, "sleepy").await;
