@@ -12,8 +12,9 @@ use super::messages::*;
 use super::reaping::UsageTracker;
 use super::record::{
     client_key, document_ops, initial_access_key, publisher_key, static_client_ops, static_key,
-    usage_key, ClientOrigin, ClientRecord, TokenMatch, CLIENT_PREFIX, DYNAMIC_COUNT_KEY, KEYS_KEY,
-    PUBLISHER_PREFIX, SETTINGS_KEY, STATIC_INDEX_KEY, STATIC_PREFIX,
+    usage_key, ClientOrigin, ClientRecord, TokenMatch, CLIENT_PREFIX, DYNAMIC_CLIENTS_COUNTER,
+    KEYS_KEY, LEGACY_DYNAMIC_COUNT_KEY, PUBLISHER_PREFIX, SETTINGS_KEY, STATIC_INDEX_KEY,
+    STATIC_PREFIX,
 };
 use super::settings::ProviderSettings;
 use super::state::{snapshot, RealmState, RealmStatus, SharedState, StatusCell};
@@ -103,7 +104,7 @@ impl RealmActor {
         removed: u64,
     ) -> Result<(), RealmError> {
         let count = self.dynamic_clients.saturating_sub(removed);
-        ops.push(BatchOp::put(DYNAMIC_COUNT_KEY, &count)?);
+        ops.push(dynamic_count(count));
         self.tree.apply(ops)?;
         self.dynamic_clients = count;
         Ok(())
@@ -156,15 +157,31 @@ impl RealmActor {
 /// Clients read per step of [`upgrade_client_indexes`]'s scan (bounds its memory).
 const UPGRADE_PAGE: usize = 1_000;
 
+/// The write that stores the number of dynamic clients.
+fn dynamic_count(count: u64) -> BatchOp {
+    BatchOp::SetCounter {
+        name: DYNAMIC_CLIENTS_COUNTER,
+        value: count,
+    }
+}
+
 /// The realm's number of dynamic clients as stored, after making sure the static-client index
 /// is complete. Only a realm that lacks either (stored by an earlier version, or imported:
 /// exports leave the derived index out) pays one scan of its clients, at its start (on the
 /// blocking pool, see `load_realm`); the result is written in one batch, durable with the next
-/// flush (a crash before it just means another scan at the next start).
+/// flush (a crash before it just means another scan at the next start). A number stored by an
+/// earlier version among the realm's data moves to the counter in the same batch.
 pub(super) fn upgrade_client_indexes(tree: &RealmTree) -> Result<u64, RealmError> {
-    let stored = tree.get::<u64>(DYNAMIC_COUNT_KEY)?;
+    let legacy = tree.get::<u64>(LEGACY_DYNAMIC_COUNT_KEY)?;
+    let stored = tree.counter(DYNAMIC_CLIENTS_COUNTER)?.or(legacy);
+    let move_legacy = legacy.map(|_| BatchOp::Remove {
+        key: LEGACY_DYNAMIC_COUNT_KEY.to_owned(),
+    });
     if let Some(count) = stored {
         if tree.contains(STATIC_INDEX_KEY)? {
+            if let Some(remove) = move_legacy {
+                tree.apply(vec![remove, dynamic_count(count)])?;
+            }
             return Ok(count);
         }
     }
@@ -189,7 +206,8 @@ pub(super) fn upgrade_client_indexes(tree: &RealmTree) -> Result<u64, RealmError
         }
     }
     let count = stored.unwrap_or(dynamic);
-    ops.push(BatchOp::put(DYNAMIC_COUNT_KEY, &count)?);
+    ops.extend(move_legacy);
+    ops.push(dynamic_count(count));
     ops.push(BatchOp::put(STATIC_INDEX_KEY, &true)?);
     tree.apply(ops)?;
     Ok(count)
@@ -227,7 +245,7 @@ impl Handler<RegisterClient> for RealmActor {
                         key: record_key,
                         value: msg.record,
                     },
-                    BatchOp::put(DYNAMIC_COUNT_KEY, &count)?,
+                    dynamic_count(count),
                 ])?;
             }
             None => {
@@ -237,7 +255,7 @@ impl Handler<RegisterClient> for RealmActor {
                 // the two can only leave the count one low for a client whose registration
                 // was never acknowledged: the 2xx waits for the flush that covers both.
                 self.tree.put_encoded(&record_key, msg.record)?;
-                self.tree.put(DYNAMIC_COUNT_KEY, &count)?;
+                self.tree.set_counter(DYNAMIC_CLIENTS_COUNTER, count)?;
             }
         }
         self.dynamic_clients = count;
@@ -624,12 +642,28 @@ mod tests {
         tree.put(&static_key("a"), &true).unwrap();
         assert_eq!(upgrade_client_indexes(&tree).unwrap(), 2);
         assert_eq!(tree.keys_with_prefix(STATIC_PREFIX).unwrap(), ["static/s"]);
-        assert_eq!(tree.get::<u64>(DYNAMIC_COUNT_KEY).unwrap(), Some(2));
+        assert_eq!(tree.counter(DYNAMIC_CLIENTS_COUNTER).unwrap(), Some(2));
 
-        tree.put(DYNAMIC_COUNT_KEY, &7u64).unwrap();
+        tree.set_counter(DYNAMIC_CLIENTS_COUNTER, 7).unwrap();
         assert_eq!(upgrade_client_indexes(&tree).unwrap(), 7);
         tree.remove(STATIC_INDEX_KEY).unwrap();
         assert_eq!(upgrade_client_indexes(&tree).unwrap(), 7);
         assert!(tree.contains(STATIC_INDEX_KEY).unwrap());
+    }
+
+    #[test]
+    fn a_count_stored_among_the_data_by_an_earlier_version_moves_to_the_counter_unscanned() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let tree = store.realm_tree("alpha").unwrap();
+        tree.put(&client_key("a"), &record("a", ClientOrigin::Dynamic))
+            .unwrap();
+        tree.put(STATIC_INDEX_KEY, &true).unwrap();
+        // Not the number of records: the stored number is taken, nothing is recounted.
+        tree.put(LEGACY_DYNAMIC_COUNT_KEY, &5u64).unwrap();
+        assert_eq!(upgrade_client_indexes(&tree).unwrap(), 5);
+        assert_eq!(tree.counter(DYNAMIC_CLIENTS_COUNTER).unwrap(), Some(5));
+        assert!(!tree.contains(LEGACY_DYNAMIC_COUNT_KEY).unwrap());
+        assert_eq!(upgrade_client_indexes(&tree).unwrap(), 5);
     }
 }

@@ -26,9 +26,12 @@ pub(crate) const STATIC_INDEX_KEY: &str = "index/static_clients";
 
 /// Prefix of software publisher profiles in the realm tree.
 pub(crate) const PUBLISHER_PREFIX: &str = "publisher/";
-/// Number of dynamic clients, kept in the same batch as every write that adds or removes one
+/// Counter of the number of dynamic clients, set with every write that adds or removes one
 /// (so the quota check never counts).
-pub(crate) const DYNAMIC_COUNT_KEY: &str = "count/dynamic_clients";
+pub(crate) const DYNAMIC_CLIENTS_COUNTER: &str = "dynamic_clients";
+/// Where earlier versions kept that number, among the realm's data (moved to the counter at
+/// the realm's next start; derived, so never taken from an export).
+pub(crate) const LEGACY_DYNAMIC_COUNT_KEY: &str = "count/dynamic_clients";
 /// Prefix of the coarse last-use times of clients (reaping).
 pub(crate) const USAGE_PREFIX: &str = "usage/";
 /// Prefix of initial access tokens, by id.
@@ -44,7 +47,7 @@ pub(crate) fn static_key(client_id: &str) -> String {
 
 /// Whether a key belongs to an index derived from other entries (not exported).
 pub(crate) fn is_derived(key: &str) -> bool {
-    key.starts_with(STATIC_PREFIX) || key == STATIC_INDEX_KEY
+    key.starts_with(STATIC_PREFIX) || key == STATIC_INDEX_KEY || key == LEGACY_DYNAMIC_COUNT_KEY
 }
 
 /// The writes that store a static client: its record and its index marker.

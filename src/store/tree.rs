@@ -1,10 +1,13 @@
 //! A realm's view of the shared realm tree: JSON values under string keys, each stored as
-//! `{realm}/{key}`. The realm layer sees realm-relative keys only.
+//! `{realm}/{key}`, and of its counters (same prefix, in the counters tree). The realm layer
+//! sees realm-relative keys and counter names only.
 
 use super::{Store, StoreError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::value::RawValue;
+use sled::transaction::TransactionError;
+use sled::Transactional;
 use std::ops::Bound;
 use std::sync::{Arc, RwLock};
 
@@ -22,6 +25,7 @@ pub type StoredBytes = sled::IVec;
 #[derive(Clone)]
 pub struct RealmTree {
     data: sled::Tree,
+    counters: sled::Tree,
     /// `{realm}/`: realm names never contain `/`, so it ends the name unambiguously.
     prefix: Arc<[u8]>,
     index_key: Arc<[u8]>,
@@ -31,8 +35,18 @@ pub struct RealmTree {
 
 /// One write of an atomic batch.
 pub enum BatchOp {
-    Put { key: String, value: Vec<u8> },
-    Remove { key: String },
+    Put {
+        key: String,
+        value: Vec<u8>,
+    },
+    Remove {
+        key: String,
+    },
+    /// Sets a counter (see [`RealmTree::counter`]).
+    SetCounter {
+        name: &'static str,
+        value: u64,
+    },
 }
 
 impl BatchOp {
@@ -48,6 +62,7 @@ impl BatchOp {
 impl RealmTree {
     pub(super) fn new(
         data: sled::Tree,
+        counters: sled::Tree,
         prefix: Vec<u8>,
         index_key: Vec<u8>,
         alive: Liveness,
@@ -55,6 +70,7 @@ impl RealmTree {
     ) -> Self {
         Self {
             data,
+            counters,
             prefix: prefix.into(),
             index_key: index_key.into(),
             alive,
@@ -100,20 +116,35 @@ impl RealmTree {
         })
     }
 
+    /// The counter `name`, if it was ever set. Counters are small integers rewritten often
+    /// (see the module doc of `store`); they are not part of [`RealmTree::entries`].
+    pub fn counter(&self, name: &str) -> Result<Option<u64>, StoreError> {
+        match self.counters.get(self.full_key(name))? {
+            None => Ok(None),
+            Some(raw) => decode_value(name, &raw).map(Some),
+        }
+    }
+
+    /// Sets the counter `name` (not yet durable).
+    pub fn set_counter(&self, name: &str, value: u64) -> Result<(), StoreError> {
+        let encoded = value.to_string();
+        self.while_alive(|| {
+            self.counters
+                .insert(self.full_key(name), encoded.as_bytes())
+                .map(drop)
+        })
+    }
+
     /// Applies all writes atomically (not yet durable).
     pub fn apply(&self, ops: Vec<BatchOp>) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
-        self.add_ops(&mut batch, ops);
-        self.while_alive(|| self.data.apply_batch(batch))
+        self.commit(sled::Batch::default(), ops)
     }
 
     /// Stores a new realm: whatever its prefix held before (remains of an earlier attempt)
     /// goes, `ops` and the realm's index entry land, all in one atomic batch (not yet
     /// durable). Until this batch the realm does not exist; after it, it does completely.
     pub fn create(&self, ops: Vec<BatchOp>) -> Result<(), StoreError> {
-        let mut batch = self.rebuild_batch()?;
-        self.add_ops(&mut batch, ops);
-        self.while_alive(|| self.data.apply_batch(batch))
+        self.commit(self.rebuild_batch()?, ops)
     }
 
     /// Every key and value of the realm, in key order, values as the stored JSON text
@@ -201,17 +232,45 @@ impl RealmTree {
         String::from_utf8_lossy(key).into_owned()
     }
 
-    fn add_ops(&self, batch: &mut sled::Batch, ops: Vec<BatchOp>) {
+    /// Applies `data` and `ops` atomically: one batch, or one transaction over both trees
+    /// when `ops` sets counters.
+    fn commit(&self, mut data: sled::Batch, ops: Vec<BatchOp>) -> Result<(), StoreError> {
+        let mut counters = sled::Batch::default();
+        let mut touches_counters = false;
         for op in ops {
             match op {
-                BatchOp::Put { key, value } => batch.insert(self.full_key(&key), value),
-                BatchOp::Remove { key } => batch.remove(self.full_key(&key)),
+                BatchOp::Put { key, value } => data.insert(self.full_key(&key), value),
+                BatchOp::Remove { key } => data.remove(self.full_key(&key)),
+                BatchOp::SetCounter { name, value } => {
+                    touches_counters = true;
+                    counters.insert(self.full_key(name), value.to_string().as_bytes());
+                }
             }
         }
+        self.while_alive(|| {
+            if !touches_counters {
+                return self.data.apply_batch(data);
+            }
+            (&self.data, &self.counters)
+                .transaction(|(data_tx, counters_tx)| {
+                    data_tx.apply_batch(&data)?;
+                    counters_tx.apply_batch(&counters)?;
+                    Ok(())
+                })
+                .map_err(|error: TransactionError<()>| match error {
+                    TransactionError::Storage(error) => error,
+                    TransactionError::Abort(()) => {
+                        sled::Error::ReportableBug("a batch transaction aborted".into())
+                    }
+                })
+        })
     }
 
-    /// A batch that empties the realm's prefix and writes its index entry.
+    /// A batch that empties the realm's prefix and writes its index entry, after removing
+    /// the counters an earlier realm of the name may have left (it is no realm yet, so
+    /// nothing reads them in between).
     fn rebuild_batch(&self) -> Result<sled::Batch, StoreError> {
+        clear_prefix(&self.counters, &self.prefix)?;
         let mut batch = sled::Batch::default();
         for key in self.data.scan_prefix(&*self.prefix).keys() {
             batch.remove(key?);
@@ -230,6 +289,20 @@ impl RealmTree {
     }
 }
 
+/// Removes every key of `tree` under `prefix` in one batch.
+pub(super) fn clear_prefix(tree: &sled::Tree, prefix: &[u8]) -> Result<(), StoreError> {
+    let mut batch = sled::Batch::default();
+    let mut any = false;
+    for key in tree.scan_prefix(prefix).keys() {
+        batch.remove(key?);
+        any = true;
+    }
+    if any {
+        tree.apply_batch(batch)?;
+    }
+    Ok(())
+}
+
 /// A value as the store keeps it (JSON), for [`RealmTree::put_encoded`].
 pub fn encode<V: Serialize>(value: &V) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(value).map_err(StoreError::Encode)
@@ -241,4 +314,78 @@ pub fn decode_value<V: DeserializeOwned>(key: &str, raw: &[u8]) -> Result<V, Sto
         key: key.to_owned(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Store;
+    use super::BatchOp;
+
+    #[test]
+    fn counters_survive_a_reopen_stay_out_of_the_entries_and_go_with_their_realm() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path(), 1 << 20).unwrap();
+            let alpha = store.realm_tree("alpha").unwrap();
+            alpha
+                .create(vec![BatchOp::put("keys", &1).unwrap()])
+                .unwrap();
+            alpha.set_counter("clients", 3).unwrap();
+            alpha
+                .apply(vec![
+                    BatchOp::put("client/a", &"a").unwrap(),
+                    BatchOp::SetCounter {
+                        name: "clients",
+                        value: 4,
+                    },
+                ])
+                .unwrap();
+            store.flush_now().unwrap();
+        }
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let alpha = store.realm_tree("alpha").unwrap();
+        assert_eq!(alpha.counter("clients").unwrap(), Some(4));
+        assert_eq!(alpha.counter("other").unwrap(), None);
+        let keys: Vec<String> = alpha.entries().unwrap().into_iter().map(|e| e.0).collect();
+        assert_eq!(keys, ["client/a", "keys"]);
+        assert_eq!(
+            store
+                .realm_tree("alphabet")
+                .unwrap()
+                .counter("clients")
+                .unwrap(),
+            None
+        );
+
+        store.drop_realm("alpha").unwrap();
+        assert_eq!(
+            store
+                .realm_tree("alpha")
+                .unwrap()
+                .counter("clients")
+                .unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn a_new_realm_does_not_inherit_counters_left_under_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        // As a crash between a drop's two steps leaves them: counters, no realm.
+        store
+            .realm_tree("alpha")
+            .unwrap()
+            .set_counter("clients", 9)
+            .unwrap();
+        let alpha = store.realm_tree("alpha").unwrap();
+        alpha
+            .create(vec![BatchOp::put("keys", &1).unwrap()])
+            .unwrap();
+        assert_eq!(alpha.counter("clients").unwrap(), None);
+        let beta = store.realm_tree("beta").unwrap();
+        beta.set_counter("clients", 2).unwrap();
+        beta.replace_all(&[]).unwrap();
+        assert_eq!(beta.counter("clients").unwrap(), None);
+    }
 }
