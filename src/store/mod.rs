@@ -150,10 +150,7 @@ impl Store {
             }
             None => None,
         };
-        let mut batch = sled::Batch::default();
-        for key in self.realms.scan_prefix(data_prefix(realm)).keys() {
-            batch.remove(key?);
-        }
+        let (mut batch, _) = tree::removals(&self.realms, &data_prefix(realm))?;
         batch.remove(index_key(realm));
         self.realms.apply_batch(batch)?;
         tree::clear_prefix(&self.counters, &data_prefix(realm))?;

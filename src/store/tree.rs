@@ -271,10 +271,7 @@ impl RealmTree {
     /// nothing reads them in between).
     fn rebuild_batch(&self) -> Result<sled::Batch, StoreError> {
         clear_prefix(&self.counters, &self.prefix)?;
-        let mut batch = sled::Batch::default();
-        for key in self.data.scan_prefix(&*self.prefix).keys() {
-            batch.remove(key?);
-        }
+        let (mut batch, _) = removals(&self.data, &self.prefix)?;
         batch.insert(&*self.index_key, &[][..]);
         Ok(batch)
     }
@@ -291,16 +288,25 @@ impl RealmTree {
 
 /// Removes every key of `tree` under `prefix` in one batch.
 pub(super) fn clear_prefix(tree: &sled::Tree, prefix: &[u8]) -> Result<(), StoreError> {
+    let (batch, any) = removals(tree, prefix)?;
+    if any {
+        tree.apply_batch(batch)?;
+    }
+    Ok(())
+}
+
+/// A batch removing every key of `tree` under `prefix`, and whether there was any.
+pub(super) fn removals(
+    tree: &sled::Tree,
+    prefix: &[u8],
+) -> Result<(sled::Batch, bool), StoreError> {
     let mut batch = sled::Batch::default();
     let mut any = false;
     for key in tree.scan_prefix(prefix).keys() {
         batch.remove(key?);
         any = true;
     }
-    if any {
-        tree.apply_batch(batch)?;
-    }
-    Ok(())
+    Ok((batch, any))
 }
 
 /// A value as the store keeps it (JSON), for [`RealmTree::put_encoded`].
