@@ -266,23 +266,22 @@ impl RealmRegistry {
     ) -> Result<PutRealm, RealmError> {
         // Keys (two P-256 keys; the RSA key comes later, see `RealmHandle::jwks`) come from
         // the stock made ahead on the blocking pool, outside the lock.
-        let fresh_keys = if self.contains(&name) {
+        let fresh = if self.contains(&name) {
             None
         } else {
-            parse_document(document)?;
-            Some(self.new_keys.take().await?)
+            Some((parse_document(document)?, self.new_keys.take().await?))
         };
         let _guard = self.changes.lock().await;
         if let Some(existing) = self.get(name.as_str()).await? {
             existing.replace(document).await?;
             return Ok(PutRealm::Replaced);
         }
-        let keys = match fresh_keys {
-            Some(keys) => keys,
+        let (parsed, keys) = match fresh {
+            Some(fresh) => fresh,
             // The realm was deleted (or found half-created) since the check above.
-            None => self.new_keys.take().await?,
+            None => (parse_document(document)?, self.new_keys.take().await?),
         };
-        let stored = match self.create(&name, &keys, document).await {
+        let stored = match self.create(&name, &keys, parsed).await {
             Ok(stored) => stored,
             Err(error) => {
                 // A failed flush leaves the outcome unknown; either way the realm is not
@@ -310,9 +309,8 @@ impl RealmRegistry {
         &self,
         name: &RealmName,
         keys: &StoredKeys,
-        document: &RealmDocument,
+        parsed: ParsedDocument,
     ) -> Result<ParsedDocument, RealmError> {
-        let parsed = parse_document(document)?;
         let mut ops = vec![BatchOp::put(KEYS_KEY, keys)?];
         ops.extend(document_ops(
             &parsed.settings,
