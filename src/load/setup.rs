@@ -7,7 +7,8 @@
 use super::conn::{Connection, Request, Response};
 use super::options::LoadOptions;
 use super::workload::{Operation, Target};
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use crate::secret::Secret;
+use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -58,11 +59,11 @@ impl TokenClient {
     }
 }
 
-/// 256 random bits, base64url.
+/// 256 random bits, base64url: made as the server makes client secrets.
 fn random_secret() -> Result<String, String> {
-    let mut bytes = [0u8; 32];
-    openssl::rand::rand_bytes(&mut bytes).map_err(|e| format!("no randomness: {e}"))?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
+    Secret::generate()
+        .map(|secret| secret.expose().to_owned())
+        .map_err(|e| format!("no randomness: {e}"))
 }
 
 impl Fixtures {
