@@ -13,6 +13,12 @@
 #   LOAD_CPU=1       core the load generator is pinned to
 #   SERVER_LOG=warn  RUST_LOG of the server (info logs one line per request)
 #   DYNREG_BIN       an already built dynreg to measure (default: build the release binary)
+#   BUSY_POLL=1      the load tool runs with --busy-poll: its thread polls its sockets instead
+#                    of sleeping, so a response never has to wake it. On loopback the server's
+#                    core pays that wake-up (an inter-processor interrupt; on this VM ~20% of
+#                    the token endpoint's server samples, about 9 µs per response) although a
+#                    remote client's would not cost it; wrk, the fixed-body reference's
+#                    generator, is busy at that rate anyway. 0: the tool sleeps when idle.
 #   CARGO_TARGET_DIR is honoured when building.
 
 BENCH_ROOT=$(pwd)
@@ -24,6 +30,7 @@ WORKERS=${WORKERS:-1}
 SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 SERVER_LOG=${SERVER_LOG:-warn}
+BUSY_POLL=${BUSY_POLL:-1}
 TARGET_DIR=${CARGO_TARGET_DIR:-$BENCH_ROOT/target}
 
 # Scratch space: binaries are copied here after the build so a concurrent rebuild of the
@@ -62,6 +69,7 @@ bench_header() {
   echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) CPUs; server on CPU $SERVER_CPU, load on CPU $LOAD_CPU"
   echo "kernel: $(uname -srm)"
   echo "data_filesystem: $(stat -f -c %T "$dir") on $(df -P "$dir" | awk 'NR == 2 {print $1}') ($dir)"
+  echo "load_tool: busy_poll=$BUSY_POLL"
   echo "started: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 }
 bench_header "$BENCH_TMP"
@@ -252,9 +260,10 @@ rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 # run_load OUT_JSON [dynreg load flags...]: one run of the load tool pinned to LOAD_CPU.
 run_load() {
-  local out=$1
+  local out=$1 busy=()
   shift
-  taskset -c "$LOAD_CPU" "$DYNREG" load --json --quiet "$@" >"$out" 2>"$out.err" || {
+  [ "$BUSY_POLL" = 1 ] && busy=(--busy-poll)
+  taskset -c "$LOAD_CPU" "$DYNREG" load --json --quiet "${busy[@]}" "$@" >"$out" 2>"$out.err" || {
     echo "dynreg load failed: $(cat "$out.err")" >&2
     return 1
   }

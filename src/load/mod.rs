@@ -100,6 +100,14 @@ fn watch_ctrl_c(stopping: Arc<AtomicBool>) {
     });
 }
 
+/// Never lets the thread's event loop sleep: each yield makes the runtime poll its sockets
+/// without a timeout first (tokio polls the I/O driver before it resumes a yielded task).
+async fn busy_poll() {
+    loop {
+        tokio::task::yield_now().await;
+    }
+}
+
 /// Runs the connections on `--threads` threads and collects their figures; also returns how
 /// many clients the `register` operations left.
 fn drive(plan: Arc<Plan>, options: &LoadOptions) -> Result<(Report, u64), String> {
@@ -116,6 +124,7 @@ fn drive(plan: Arc<Plan>, options: &LoadOptions) -> Result<(Report, u64), String
                 let connections: Vec<usize> = (0..options.connections)
                     .filter(|c| c % threads == thread)
                     .collect();
+                let spinner = options.busy_poll.then(|| actix_rt::spawn(busy_poll()));
                 let mut tasks = Vec::new();
                 for connection in connections {
                     let worker = Worker::new(Arc::clone(&plan), connection, &options);
@@ -134,6 +143,9 @@ fn drive(plan: Arc<Plan>, options: &LoadOptions) -> Result<(Report, u64), String
                         Ok(Err(why)) => failure = Some(why),
                         Err(e) => failure = Some(format!("load task failed: {e}")),
                     }
+                }
+                if let Some(spinner) = spinner {
+                    spinner.abort();
                 }
                 failure.map_or(Ok((stats, registered)), Err)
             })

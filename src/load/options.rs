@@ -104,4 +104,11 @@ pub struct LoadOptions {
     /// No progress lines.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    /// Keep each client thread polling its sockets instead of sleeping between responses.
+    /// On one machine (loopback) a sleeping client must be woken for every response, and the
+    /// server's core pays that wake-up (an inter-processor interrupt): the benches measure
+    /// the server with this on, so its core does the server's work only.
+    #[arg(long)]
+    pub busy_poll: bool,
 }

@@ -312,3 +312,30 @@ async fn url_mode_sends_plain_gets_to_a_fixed_url() {
     assert_eq!(report["operations"]["get"]["requests"], 50);
     assert_eq!(report["operations"]["get"]["errors"], 0);
 }
+
+#[actix_rt::test]
+async fn busy_polling_runs_end_on_time_and_count_their_requests() {
+    let app = spawn_app().await;
+    let started = Instant::now();
+    let run = load(args(
+        &app,
+        &[
+            "--realm",
+            "alpha",
+            "--mix",
+            "read=1",
+            "-d",
+            "1",
+            "--busy-poll",
+        ],
+    ))
+    .await;
+    assert!(run.status.success(), "{}", stderr(&run));
+    let read = &summary(&run)["operations"]["read"];
+    assert!(read["requests"].as_u64().unwrap() > 0, "{read}");
+    assert_eq!(read["errors"], 0);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the polling task stops with the connections"
+    );
+}
