@@ -14,14 +14,18 @@
 # clients (figure prefix empty_ / big_):
 #   1. realms `empty` and `big` are created (open registration); SAMPLE (1000) clients are
 #      registered in each and their URIs + tokens kept;
-#   2. `empty`: read and register throughput and p99 with `dynreg load` (CONNECTIONS),
-#      and `read_sample`: wrk reading random clients of the sample (old clients, not only the
-#      ones the load tool just registered, which are likely to be cached);
+#   2. for reference only (fresh_empty_*): on the fresh server, `empty`'s read (`dynreg load`,
+#      CONNECTIONS) and `read_sample` (wrk reading random clients of the sample: old clients,
+#      not only the ones the load tool just registered), and registration into a new realm;
 #   3. prefill: `dynreg load --requests CLIENTS -c 64 --mix register=1` into `big` (durable,
 #      as any registration); the first PREFILL_PROBE (20000) give the rate and a projection;
-#   4. `big`: the same figures. Targets: throughput ≥ 0.8× empty, read p99 ≤ 2× empty;
-#      bytes_per_client (data-dir growth during the prefill / CLIENTS, du -sk, once sled's
-#      segment cleaning after the burst has stopped changing the size) < 600.
+#   4. RUNS alternating rounds on the same server after the prefill (empty first in odd
+#      rounds, big first in even ones; one WARMUP + one DURATION run each): read,
+#      read_sample and register of `big` and of `empty` (whose registrations go to a new
+#      realm each round, so the reference stays empty); figures are medians over the rounds.
+#      Targets: throughput ≥ 0.8× empty, read p99 ≤ 2× empty; bytes_per_client (data-dir
+#      growth during the prefill / CLIENTS, du -sk, once sled's segment cleaning after the
+#      burst has stopped changing the size) < 600.
 # realms (figure prefix realms_), server with --realm-idle-seconds REALM_IDLE_SECONDS:
 #   1. a fresh server is restarted once with only the imported realms: baseline start-up/RSS;
 #      the disk's fdatasync median gives the bound of one durable creation after another;
@@ -88,24 +92,23 @@ put_realm() {
     "$DYNREG_URL/admin/realms/$1"
 }
 
-# realm_figures PREFIX REALM: read, register (load tool) and read_sample (wrk) figures;
-# sets FIG_<name> variables.
-realm_figures() {
+# read_figures PREFIX REALM and register_figures PREFIX REALM: measure_load / measure_wrk
+# (WARMUP, then RUNS runs) of read (load tool) and read_sample (wrk over the realm's sample),
+# or of register; set FIG_<name> (medians).
+read_figures() {
   local prefix=$1 realm=$2
-  local load=(--base-url "$DYNREG_URL" --realm "$realm" -c "$CONNECTIONS")
-  measure_load "${prefix}_read" read "${load[@]}" --mix read=1
+  measure_load "${prefix}_read" read --base-url "$DYNREG_URL" --realm "$realm" -c "$CONNECTIONS" \
+    --mix read=1
   FIG_read=$MEDIAN_RPS FIG_read_p99=$MEDIAN_P99
-  figure "${prefix}_read" "$FIG_read" req/s
-  figure "${prefix}_read_p99" "$FIG_read_p99" ms 2
   WRK_SAMPLE="$BENCH_TMP/sample-$realm" measure_wrk "${prefix}_read_sample" "$DYNREG_URL" \
     -s scripts/lib/wrk-sample.lua
   FIG_sample=$MEDIAN_RPS FIG_sample_p99=$MEDIAN_P99
-  figure "${prefix}_read_sample" "$FIG_sample" req/s
-  figure "${prefix}_read_sample_p99" "$FIG_sample_p99" ms 2
-  measure_load "${prefix}_register" register "${load[@]}" --mix register=1
+}
+register_figures() {
+  local prefix=$1 realm=$2
+  measure_load "${prefix}_register" register --base-url "$DYNREG_URL" --realm "$realm" \
+    -c "$CONNECTIONS" --mix register=1
   FIG_register=$MEDIAN_RPS FIG_register_p99=$MEDIAN_P99
-  figure "${prefix}_register" "$FIG_register" req/s
-  figure "${prefix}_register_p99" "$FIG_register_p99" ms 2
 }
 
 if want clients; then
@@ -116,9 +119,13 @@ if want clients; then
     put_realm "$realm"
     helper register-sample "$(realm_base "$realm")/register" "$SAMPLE" "$BENCH_TMP/sample-$realm"
   done
-  realm_figures empty empty
-  e_read=$FIG_read e_read_p99=$FIG_read_p99 e_sample=$FIG_sample e_sample_p99=$FIG_sample_p99
-  e_register=$FIG_register
+  # For reference only: the empty realm on the fresh server, before the prefill.
+  read_figures fresh empty
+  figure fresh_empty_read "$FIG_read" req/s
+  figure fresh_empty_read_sample "$FIG_sample" req/s
+  put_realm fresh-register
+  register_figures fresh fresh-register
+  figure fresh_empty_register "$FIG_register" req/s
 
   data_kib_before=$(du -sk "$data" | cut -f1)
   probe=$((PREFILL_PROBE < CLIENTS ? PREFILL_PROBE : CLIENTS))
@@ -153,12 +160,47 @@ if want clients; then
   at_most bytes_per_client "$(calc "($data_kib - $data_kib_before) * 1024 / $CLIENTS")" bytes 600 \
     "data-dir growth / $CLIENTS clients, du -sk"
 
-  realm_figures big big
-  ratio register_big_vs_empty "$FIG_register" "$e_register" 0.8
-  ratio read_big_vs_empty "$FIG_read" "$e_read" 0.8
-  ratio read_p99_big_vs_empty "$FIG_read_p99" "$e_read_p99" 2 max
-  ratio read_sample_big_vs_empty "$FIG_sample" "$e_sample" 0.8
-  ratio read_sample_p99_big_vs_empty "$FIG_sample_p99" "$e_sample_p99" 2 max
+  # The comparison: `big` (CLIENTS clients) against `empty` (its SAMPLE clients) on this same
+  # server, in alternating rounds (empty first in odd rounds, big first in even ones), so the
+  # machine's and the disk's drift, and sled's background work after the prefill, fall on both
+  # alike. `empty` registers into a new realm each round (`empty-register-N`), so the
+  # reference stays empty; `big` grows by what its register runs add.
+  declare -A runs
+  for round in $(seq 1 "$RUNS"); do
+    order="empty big"
+    [ $((round % 2)) = 1 ] || order="big empty"
+    for which in $order; do
+      RUNS=1 read_figures "${which}_round$round" "$which"
+      runs[${which}_read]+=" $FIG_read"
+      runs[${which}_read_p99]+=" $FIG_read_p99"
+      runs[${which}_read_sample]+=" $FIG_sample"
+      runs[${which}_read_sample_p99]+=" $FIG_sample_p99"
+      register_realm=big
+      if [ "$which" = empty ]; then
+        register_realm="empty-register-$round"
+        put_realm "$register_realm"
+      fi
+      RUNS=1 register_figures "${which}_round$round" "$register_realm"
+      runs[${which}_register]+=" $FIG_register"
+      runs[${which}_register_p99]+=" $FIG_register_p99"
+    done
+  done
+  declare -A med
+  for name in read read_p99 read_sample read_sample_p99 register register_p99; do
+    for which in empty big; do
+      # shellcheck disable=SC2086  # the runs are a space-separated list
+      med[${which}_$name]=$(median ${runs[${which}_$name]})
+      case $name in
+        *_p99) figure "${which}_$name" "${med[${which}_$name]}" ms 2 ;;
+        *) figure "${which}_$name" "${med[${which}_$name]}" req/s ;;
+      esac
+    done
+  done
+  ratio register_big_vs_empty "${med[big_register]}" "${med[empty_register]}" 0.8
+  ratio read_big_vs_empty "${med[big_read]}" "${med[empty_read]}" 0.8
+  ratio read_p99_big_vs_empty "${med[big_read_p99]}" "${med[empty_read_p99]}" 2 max
+  ratio read_sample_big_vs_empty "${med[big_read_sample]}" "${med[empty_read_sample]}" 0.8
+  ratio read_sample_p99_big_vs_empty "${med[big_read_sample_p99]}" "${med[empty_read_sample_p99]}" 2 max
   stop_pid "$DYNREG_PID"
   rm -rf "$data"
 fi
