@@ -44,8 +44,11 @@ pub struct Settings {
     #[arg(long, env = "DYNREG_WORKERS")]
     pub workers: Option<usize>,
 
-    /// sled page cache size in MiB.
-    #[arg(long, env = "DYNREG_CACHE_MB", default_value_t = 256)]
+    /// sled page cache size in MiB. It fills only with what is read or written; 1 GiB holds
+    /// the tree of a realm of about 1,000,000 clients, whose registrations otherwise read
+    /// leaves back from the file (measured: 0.79× the rate of an empty realm at 256 MiB,
+    /// 0.88–1.0× at 1 GiB). Lower it on a small machine.
+    #[arg(long, env = "DYNREG_CACHE_MB", default_value_t = 1024)]
     pub cache_mb: u64,
 
     /// Proxies (IP addresses or CIDR blocks, comma-separated) whose X-Forwarded-For names the
