@@ -40,11 +40,14 @@
 #                               examples/fixed_body.rs serving a fixed body of the same size
 #                               with the same worker count on the same core. Target ≥ 0.5×,
 #                               by throughput and by requests per server CPU-second.
-#   token_vs_es256_limit        with basic and ceiling: tokens vs the limit one ES256
-#                               signature per token (`openssl speed ecdsap256` on the server
-#                               core) plus the fixed-body request set: 1 / (1/signs + 1/fixed).
-#                               Target ≥ 0.8× (issue 9's alternative to 10× the peer).
-#                               `token_per_cpu_vs_bound` is the same per server CPU-second.
+#   token_vs_es256_limit        ceiling too: tokens (`token_ceiling`, load tool) vs the limit
+#                               one ES256 signature per token (`openssl speed ecdsap256` on
+#                               the server core) plus the fixed-body request sets:
+#                               1 / (1/signs + 1/fixed). Target ≥ 0.8× (issue 9's alternative
+#                               to 10× the peer). `token_per_cpu_vs_bound`: the same per
+#                               server CPU-second. The ceiling's read, fixed-body, token and
+#                               openssl runs are interleaved in RUNS rounds (one warm-up + one
+#                               run each), so drift on a shared machine weighs on both sides.
 #   register_vs_store           with basic, right after register: registration vs dynreg's
 #                               durable storage work alone (examples/durable_store.rs, same
 #                               core: the stored record size of a registration, CONNECTIONS
@@ -156,7 +159,6 @@ if want basic; then
       store_per_cpu=$STORE_PER_CPU
     fi
   done
-  token_per_cpu=$MEDIAN_PER_CPU
 fi
 
 if want c64; then
@@ -215,33 +217,64 @@ if want fsync; then
 fi
 
 if want ceiling; then
+  # dynreg's read (wrk), the fixed-body handler (wrk), dynreg's tokens (load tool) and one
+  # `openssl speed ecdsap256` on the server core, in RUNS interleaved rounds (one warm-up +
+  # one run each), so each ratio's two sides are measured minutes apart at most and drift on
+  # a shared machine weighs on both; figures are medians over the rounds.
   fresh
   read -r uri rat < <(register_one "$DYNREG_URL/am/oauth2/realms/root/realms/alpha/register")
   [ -n "${rat:-}" ] || { echo "could not register the client for the ceiling run" >&2; exit 1; }
   size=$(curl -sf -H "Authorization: Bearer $rat" "$uri" | wc -c)
   figure read_body_size "$size" bytes
-  measure_wrk read_wrk "$uri" -H "Authorization: Bearer $rat"
-  dynreg_read=$MEDIAN_RPS
-  dynreg_read_per_cpu=$MEDIAN_PER_CPU
-  figure read_wrk "$dynreg_read" req/s
-  figure read_wrk_p99 "$MEDIAN_P99" ms 2
-  figure read_wrk_per_cpu "$dynreg_read_per_cpu" req/cpu-s
-  stop_pid "$DYNREG_PID"
-
   start_fixed_body "$size"
   fixed_pid=$FIXED_PID fixed_url=$FIXED_URL
-  MEASURE_PID=$fixed_pid
   fixed_size=$(curl -sf "$fixed_url/" | wc -c)
   [ "$fixed_size" = "$size" ] || { echo "fixed_body answered $fixed_size bytes, not $size" >&2; exit 1; }
-  measure_wrk fixed_body "$fixed_url/am/oauth2/realms/root/realms/alpha/register?client_id=x" \
-    -H "Authorization: Bearer $rat"
-  figure fixed_body "$MEDIAN_RPS" req/s
-  figure fixed_body_p99 "$MEDIAN_P99" ms 2
-  figure fixed_body_per_cpu "$MEDIAN_PER_CPU" req/cpu-s
-  fixed_body_per_cpu=$MEDIAN_PER_CPU
-  ratio read_vs_fixed_body "$dynreg_read" "$MEDIAN_RPS" 0.5
-  ratio read_vs_fixed_body_per_cpu "$dynreg_read_per_cpu" "$fixed_body_per_cpu" 0.5
-  fixed_body_rps=$MEDIAN_RPS
+  declare -A rounds
+  for round in $(seq 1 "$RUNS"); do
+    MEASURE_PID=$DYNREG_PID RUNS=1 measure_wrk "read_wrk_round$round" "$uri" \
+      -H "Authorization: Bearer $rat"
+    rounds[read_wrk]+=" $MEDIAN_RPS" rounds[read_wrk_p99]+=" $MEDIAN_P99"
+    rounds[read_wrk_per_cpu]+=" $MEDIAN_PER_CPU"
+    MEASURE_PID=$fixed_pid RUNS=1 measure_wrk "fixed_body_round$round" \
+      "$fixed_url/am/oauth2/realms/root/realms/alpha/register?client_id=x" \
+      -H "Authorization: Bearer $rat"
+    rounds[fixed_body]+=" $MEDIAN_RPS" rounds[fixed_body_p99]+=" $MEDIAN_P99"
+    rounds[fixed_body_per_cpu]+=" $MEDIAN_PER_CPU"
+    MEASURE_PID=$DYNREG_PID RUNS=1 measure_load "token_round$round" token "${alpha[@]}" \
+      "${admin[@]}" -c "$CONNECTIONS" --mix token=1
+    rounds[token_ceiling]+=" $MEDIAN_RPS" rounds[token_ceiling_per_cpu]+=" $MEDIAN_PER_CPU"
+    signs=$(taskset -c "$SERVER_CPU" openssl speed -seconds 3 ecdsap256 2>/dev/null |
+      awk '/nistp256\)/ && NF > 4 {print $(NF - 1); exit}')
+    [ -n "$signs" ] || { echo "openssl speed ecdsap256 printed no sign rate" >&2; exit 1; }
+    rounds[es256_signs]+=" $signs"
+    log "ceiling round $round: es256 $signs signs/s"
+  done
+  declare -A ceiling
+  for name in "${!rounds[@]}"; do
+    # shellcheck disable=SC2086  # the rounds are a space-separated list
+    ceiling[$name]=$(median ${rounds[$name]})
+  done
+  figure read_wrk "${ceiling[read_wrk]}" req/s
+  figure read_wrk_p99 "${ceiling[read_wrk_p99]}" ms 2
+  figure read_wrk_per_cpu "${ceiling[read_wrk_per_cpu]}" req/cpu-s
+  figure fixed_body "${ceiling[fixed_body]}" req/s
+  figure fixed_body_p99 "${ceiling[fixed_body_p99]}" ms 2
+  figure fixed_body_per_cpu "${ceiling[fixed_body_per_cpu]}" req/cpu-s
+  ratio read_vs_fixed_body "${ceiling[read_wrk]}" "${ceiling[fixed_body]}" 0.5
+  ratio read_vs_fixed_body_per_cpu "${ceiling[read_wrk_per_cpu]}" "${ceiling[fixed_body_per_cpu]}" 0.5
+  fixed_body_per_cpu=${ceiling[fixed_body_per_cpu]}
+
+  # openssl speed divides by CPU time: signatures per CPU-second of the server core.
+  figure es256_signs "${ceiling[es256_signs]}" signs/s
+  figure token_ceiling "${ceiling[token_ceiling]}" req/s
+  figure token_ceiling_per_cpu "${ceiling[token_ceiling_per_cpu]}" req/cpu-s
+  token_limit=$(python3 -c "print(1 / (1 / ${ceiling[es256_signs]} + 1 / ${ceiling[fixed_body]}))")
+  figure token_es256_http_limit "$token_limit" req/s
+  ratio token_vs_es256_limit "${ceiling[token_ceiling]}" "$token_limit" 0.8
+  bound=$(python3 -c "print(1 / (1 / ${ceiling[es256_signs]} + 1 / $fixed_body_per_cpu))")
+  figure token_bound_per_cpu "$bound" req/cpu-s
+  ratio token_per_cpu_vs_bound "${ceiling[token_ceiling_per_cpu]}" "$bound" 0.8
   stop_pid "$fixed_pid"
 fi
 
@@ -259,18 +292,6 @@ if want loadtool; then
 fi
 
 if want basic && want ceiling; then
-  signs=$(taskset -c "$SERVER_CPU" openssl speed -seconds 3 ecdsap256 2>/dev/null |
-    awk '/nistp256\)/ && NF > 4 {print $(NF - 1); exit}')
-  [ -n "$signs" ] || { echo "openssl speed ecdsap256 printed no sign rate" >&2; exit 1; }
-  # openssl speed divides by CPU time: signatures per CPU-second of the server core.
-  figure es256_signs "$signs" signs/s
-  token_limit=$(python3 -c "print(1 / (1 / $signs + 1 / $fixed_body_rps))")
-  figure token_es256_http_limit "$token_limit" req/s
-  ratio token_vs_es256_limit "${basic_rps[token]}" "$token_limit" 0.8
-  bound=$(python3 -c "print(1 / (1 / $signs + 1 / $fixed_body_per_cpu))")
-  figure token_bound_per_cpu "$bound" req/cpu-s
-  ratio token_per_cpu_vs_bound "$token_per_cpu" "$bound" 0.8
-
   # A registration's durable write alone (measured after the register runs) plus one
   # fixed-body HTTP request, per CPU-second.
   bound=$(python3 -c "print(1 / (1 / $store_per_cpu + 1 / $fixed_body_per_cpu))")
