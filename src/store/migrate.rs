@@ -84,7 +84,6 @@ mod tests {
     use super::super::Store;
     use serde_json::{json, Value};
 
-    /// A database as the per-realm-tree layout left it.
     /// Opens a database just closed by the test: sled lets go of the directory's file lock
     /// from its own threads shortly after the drop, so a reopen can briefly see it held.
     fn once_unlocked<T, E: std::fmt::Debug>(open: impl Fn() -> Result<T, E>) -> T {
@@ -102,6 +101,7 @@ mod tests {
         }
     }
 
+    /// A database as the per-realm-tree layout left it.
     fn legacy_db(dir: &std::path::Path) {
         let db = sled::open(dir).unwrap();
         let alpha = db.open_tree("realm/alpha").unwrap();
