@@ -127,7 +127,7 @@ impl RealmTree {
 
     /// Sets the counter `name` (not yet durable).
     pub fn set_counter(&self, name: &str, value: u64) -> Result<(), StoreError> {
-        let encoded = value.to_string();
+        let encoded = counter_bytes(value);
         self.while_alive(|| {
             self.counters
                 .insert(self.full_key(name), encoded.as_bytes())
@@ -243,7 +243,7 @@ impl RealmTree {
                 BatchOp::Remove { key } => data.remove(self.full_key(&key)),
                 BatchOp::SetCounter { name, value } => {
                     touches_counters = true;
-                    counters.insert(self.full_key(name), value.to_string().as_bytes());
+                    counters.insert(self.full_key(name), counter_bytes(value).as_bytes());
                 }
             }
         }
@@ -284,6 +284,11 @@ impl RealmTree {
         }
         Ok(write()?)
     }
+}
+
+/// A counter as stored: a JSON integer (what [`RealmTree::counter`] decodes).
+fn counter_bytes(value: u64) -> String {
+    value.to_string()
 }
 
 /// Removes every key of `tree` under `prefix` in one batch.
