@@ -3,22 +3,28 @@
 //! more than the store lookup itself. [`ClientCache`] keeps the decoded record, the hash of
 //! its client secret and the rendered read answer per client.
 //!
-//! An entry is used only while the stored bytes are byte for byte the ones it was decoded
-//! from: every request still reads the record from the store, as it did without the cache,
-//! and compares a few hundred bytes instead of decoding them. So nothing a write changes (a
-//! rotated registration access token, a new secret, a deleted client) can be answered from
-//! an older entry, no write has to invalidate anything, and no race between a write and the
-//! filling of an entry can leave a stale one in use.
+//! An entry is used only while it is known to hold what is stored, two ways:
+//! - Without reading the store, while no write of the realm has begun since a read of the
+//!   store saw the entry's bytes with no write in flight (the entry's [`ReadMark`]). Any write
+//!   of the realm (registration, update, deletion, usage, import, drop) ends that until a
+//!   later read marks the entry again. In a big realm this skips a walk of its tree.
+//! - Otherwise the request reads the record from the store, as it did without the cache, and
+//!   compares a few hundred bytes instead of decoding them.
+//!
+//! So nothing a write changes (a rotated registration access token, a new secret, a deleted
+//! client) can be answered from an older entry: the writes themselves are counted by the
+//! store, not invalidated by each writer, and a mark is only ever taken from a read that no
+//! write overlapped.
 
 use super::error::RealmError;
 use super::record::{client_key, ClientRecord};
 use super::RealmName;
 use crate::registration::{ClientProfile, ManagementCredentials, ResponseProfile};
 use crate::secret::{Secret, SecretHash};
-use crate::store::{decode_value, RealmTree, StoreError};
+use crate::store::{decode_value, ReadMark, RealmTree, StoreError};
 use bytes::Bytes;
 use moka::sync::Cache;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// What the cache of a process may hold, in bytes as [`entry_weight`] estimates them
 /// (about 10,000 clients of the usual size).
@@ -40,6 +46,8 @@ pub struct DecodedClient {
     secret_hash: Option<SecretHash>,
     /// The profile read's JSON answer, rendered the first time in the realm's response shape.
     read_body: OnceLock<(ResponseProfile, Bytes)>,
+    /// The latest read of the store that saw `stored` with no write in flight.
+    mark: Mutex<Option<ReadMark>>,
 }
 
 impl ClientCache {
@@ -59,18 +67,26 @@ impl ClientCache {
         tree: &RealmTree,
         client_id: &str,
     ) -> Result<Option<Arc<DecodedClient>>, RealmError> {
+        let cache_key = format!("{realm}/{client_id}");
+        let cached = self.entries.get(&cache_key);
+        if let Some(cached) = &cached {
+            if cached.unchanged_in(tree) {
+                return Ok(Some(Arc::clone(cached)));
+            }
+        }
         let key = client_key(client_id);
-        let Some(stored) = tree.get_raw(&key)? else {
+        let (Some(stored), mark) = tree.get_raw_marked(&key)? else {
             return Ok(None);
         };
-        let cache_key = format!("{realm}/{client_id}");
-        if let Some(cached) = self.entries.get(&cache_key) {
+        if let Some(cached) = cached {
             if *cached.stored == *stored {
+                cached.set_mark(mark);
                 return Ok(Some(cached));
             }
         }
         let record: ClientRecord = decode_value(&key, &stored)?;
         let client = Arc::new(DecodedClient::new(Box::from(&*stored), record));
+        client.set_mark(mark);
         self.entries.insert(cache_key, Arc::clone(&client));
         Ok(Some(client))
     }
@@ -90,6 +106,22 @@ impl DecodedClient {
             record,
             secret_hash,
             read_body: OnceLock::new(),
+            mark: Mutex::new(None),
+        }
+    }
+
+    /// Whether the store still holds `stored`, known without reading it (see the module doc).
+    fn unchanged_in(&self, tree: &RealmTree) -> bool {
+        self.mark
+            .lock()
+            .is_ok_and(|mark| mark.as_ref().is_some_and(|mark| tree.unchanged_since(mark)))
+    }
+
+    /// Records the latest read that saw `stored` (`None`: a write overlapped it). Any mark
+    /// is true of `stored`; one older than the current writes only fails to vouch.
+    fn set_mark(&self, mark: Option<ReadMark>) {
+        if let Ok(mut current) = self.mark.lock() {
+            *current = mark;
         }
     }
 

@@ -23,13 +23,13 @@ mod tree;
 
 pub use durable::Durability;
 pub use error::StoreError;
-pub use tree::{decode_value, encode, BatchOp, RealmTree, StoredBytes};
+pub use tree::{decode_value, encode, BatchOp, ReadMark, RealmTree, StoredBytes};
 
 use durable::SledFiles;
 use group_commit::GroupCommit;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use tree::Liveness;
 
 /// The tree of every realm's data and the realm index.
@@ -58,9 +58,10 @@ pub struct Store {
     realms: sled::Tree,
     /// Every realm's counters ([`COUNTERS_TREE`]).
     counters: sled::Tree,
-    /// Liveness of each realm a view was opened for, so dropping a realm stops the writes of
-    /// views opened before (see [`tree::Liveness`]).
-    alive: Arc<Mutex<HashMap<String, Liveness>>>,
+    /// Liveness and write counts of each realm a view was opened for, so dropping a realm
+    /// stops the writes of views opened before, and readers know when nothing was written
+    /// (see [`tree::Liveness`]).
+    alive: Arc<Mutex<HashMap<String, Arc<Liveness>>>>,
     commits: Arc<GroupCommit>,
 }
 
@@ -119,11 +120,7 @@ impl Store {
     pub fn realm_tree(&self, realm: &str) -> Result<RealmTree, StoreError> {
         let alive = {
             let mut alive = self.alive.lock().map_err(|_| StoreError::Dropped)?;
-            Arc::clone(
-                alive
-                    .entry(realm.to_owned())
-                    .or_insert_with(|| Arc::new(RwLock::new(true))),
-            )
+            Arc::clone(alive.entry(realm.to_owned()).or_insert_with(Arc::default))
         };
         Ok(RealmTree::new(
             self.realms.clone(),
@@ -143,10 +140,12 @@ impl Store {
         let mut views = self.alive.lock().map_err(|_| StoreError::Dropped)?;
         let dying = views.remove(realm);
         let _stopped = match &dying {
-            Some(alive) => {
-                let mut alive = alive.write().map_err(|_| StoreError::Dropped)?;
-                *alive = false;
-                Some(alive)
+            Some(liveness) => {
+                let stopped = liveness.stop_writes()?;
+                // The drop is the realm's last write; left unfinished if it fails, so no
+                // read of the remains is ever trusted.
+                liveness.begin_write();
+                Some(stopped)
             }
             None => None,
         };
@@ -154,6 +153,9 @@ impl Store {
         batch.remove(index_key(realm));
         self.realms.apply_batch(batch)?;
         tree::clear_prefix(&self.counters, &data_prefix(realm))?;
+        if let Some(liveness) = &dying {
+            liveness.end_write();
+        }
         Ok(())
     }
 

@@ -9,13 +9,61 @@ use serde_json::value::RawValue;
 use sled::transaction::TransactionError;
 use sled::Transactional;
 use std::ops::Bound;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockWriteGuard};
 
-/// Whether a realm's data may still be written. Shared by every view of one realm: dropping
-/// the realm flips it under the write lock, and every write holds the read lock while it
-/// lands, so no write of a view opened before the drop outlives the drop (it fails with
-/// [`StoreError::Dropped`] instead of leaving keys behind under the realm's prefix).
-pub(super) type Liveness = Arc<RwLock<bool>>;
+/// What every view of one realm shares (one per realm incarnation: a realm created again
+/// after a drop gets a new one).
+pub(super) struct Liveness {
+    /// Whether the realm's data may still be written. Dropping the realm flips it under the
+    /// write lock, and every write holds the read lock while it lands, so no write of a view
+    /// opened before the drop outlives the drop (it fails with [`StoreError::Dropped`]
+    /// instead of leaving keys behind under the realm's prefix).
+    alive: RwLock<bool>,
+    /// Writes of the realm begun, and finished (landed or failed): see [`ReadMark`].
+    writes_started: AtomicU64,
+    writes_finished: AtomicU64,
+}
+
+impl Default for Liveness {
+    fn default() -> Self {
+        Self {
+            alive: RwLock::new(true),
+            writes_started: AtomicU64::new(0),
+            writes_finished: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Liveness {
+    /// Stops every later write of the realm (until the guard goes, writes wait; after, they
+    /// fail).
+    pub(super) fn stop_writes(&self) -> Result<RwLockWriteGuard<'_, bool>, StoreError> {
+        let mut alive = self.alive.write().map_err(|_| StoreError::Dropped)?;
+        *alive = false;
+        Ok(alive)
+    }
+
+    /// Counts a write as begun: no [`ReadMark`] taken before holds from now on.
+    pub(super) fn begin_write(&self) {
+        self.writes_started.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Counts a write begun with [`Liveness::begin_write`] as finished, landed or failed.
+    pub(super) fn end_write(&self) {
+        self.writes_finished.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Proof that a read of the realm saw every write begun before it and overlapped none: taken
+/// when no write was in flight from just before the read to just after it. While
+/// [`RealmTree::unchanged_since`] holds for the mark, no write of the realm has begun since,
+/// so what the read saw is still what is stored — a reader may keep it and skip the store.
+#[derive(Clone)]
+pub struct ReadMark {
+    realm: Arc<Liveness>,
+    writes: u64,
+}
 
 /// A stored value's bytes as [`RealmTree::get_raw`] answers them (reference-counted).
 pub type StoredBytes = sled::IVec;
@@ -29,7 +77,7 @@ pub struct RealmTree {
     /// `{realm}/`: realm names never contain `/`, so it ends the name unambiguously.
     prefix: Arc<[u8]>,
     index_key: Arc<[u8]>,
-    alive: Liveness,
+    alive: Arc<Liveness>,
     store: Store,
 }
 
@@ -65,7 +113,7 @@ impl RealmTree {
         counters: sled::Tree,
         prefix: Vec<u8>,
         index_key: Vec<u8>,
-        alive: Liveness,
+        alive: Arc<Liveness>,
         store: Store,
     ) -> Self {
         Self {
@@ -90,6 +138,30 @@ impl RealmTree {
     /// and decodes again only when the bytes changed; [`decode_value`] decodes them).
     pub fn get_raw(&self, key: &str) -> Result<Option<StoredBytes>, StoreError> {
         Ok(self.data.get(self.full_key(key))?)
+    }
+
+    /// [`RealmTree::get_raw`], with a [`ReadMark`] when no write of the realm was in flight
+    /// around the read.
+    pub fn get_raw_marked(
+        &self,
+        key: &str,
+    ) -> Result<(Option<StoredBytes>, Option<ReadMark>), StoreError> {
+        // Finished before, begun after: equal counts mean every write begun by the end had
+        // landed before the read started (so the read saw it) and none began in between.
+        let finished_before = self.alive.writes_finished.load(Ordering::SeqCst);
+        let stored = self.get_raw(key)?;
+        let started_after = self.alive.writes_started.load(Ordering::SeqCst);
+        let mark = (finished_before == started_after).then(|| ReadMark {
+            realm: Arc::clone(&self.alive),
+            writes: started_after,
+        });
+        Ok((stored, mark))
+    }
+
+    /// Whether no write of this realm (this incarnation of it) has begun since `mark`.
+    pub fn unchanged_since(&self, mark: &ReadMark) -> bool {
+        Arc::ptr_eq(&mark.realm, &self.alive)
+            && self.alive.writes_started.load(Ordering::SeqCst) == mark.writes
     }
 
     /// Whether `key` holds a value.
@@ -277,12 +349,17 @@ impl RealmTree {
     }
 
     /// Runs a write unless the realm was dropped, holding off a drop until it has landed.
+    /// Counted as begun before it runs and finished after, whatever its outcome (see
+    /// [`ReadMark`]).
     fn while_alive<T>(&self, write: impl FnOnce() -> sled::Result<T>) -> Result<T, StoreError> {
-        let alive = self.alive.read().map_err(|_| StoreError::Dropped)?;
+        let alive = self.alive.alive.read().map_err(|_| StoreError::Dropped)?;
         if !*alive {
             return Err(StoreError::Dropped);
         }
-        Ok(write()?)
+        self.alive.begin_write();
+        let outcome = write();
+        self.alive.end_write();
+        Ok(outcome?)
     }
 }
 
@@ -376,6 +453,72 @@ mod tests {
                 .counter("clients")
                 .unwrap(),
             None
+        );
+    }
+
+    #[test]
+    fn a_read_mark_holds_until_any_write_of_its_realm_begins_and_never_for_a_new_incarnation() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let alpha = store.realm_tree("alpha").unwrap();
+        alpha
+            .create(vec![BatchOp::put("client/a", &"a").unwrap()])
+            .unwrap();
+        let beta = store.realm_tree("beta").unwrap();
+        beta.create(vec![]).unwrap();
+        let fresh_mark = || {
+            let (stored, mark) = alpha.get_raw_marked("client/a").unwrap();
+            assert_eq!(stored.as_deref(), Some(&b"\"a\""[..]));
+            mark.expect("no write in flight, so the read is marked")
+        };
+
+        let mark = fresh_mark();
+        assert!(alpha.unchanged_since(&mark));
+        beta.put("client/b", &"b").unwrap();
+        assert!(alpha.unchanged_since(&mark), "another realm's write");
+        let other_view = store.realm_tree("alpha").unwrap();
+        assert!(other_view.unchanged_since(&mark), "any view of the realm");
+
+        let writes: [&dyn Fn(); 5] = [
+            &|| alpha.put("client/b", &"b").unwrap(),
+            &|| assert!(alpha.remove("client/b").unwrap()),
+            &|| alpha.set_counter("clients", 1).unwrap(),
+            &|| {
+                alpha
+                    .apply(vec![BatchOp::put("client/a", &"a").unwrap()])
+                    .unwrap()
+            },
+            &|| alpha.replace_all(&alpha.entries().unwrap()).unwrap(),
+        ];
+        for (i, write) in writes.iter().enumerate() {
+            let mark = fresh_mark();
+            write();
+            assert!(
+                !alpha.unchanged_since(&mark),
+                "write {i}, even of the same bytes"
+            );
+        }
+
+        let mark = fresh_mark();
+        store.drop_realm("alpha").unwrap();
+        assert!(!alpha.unchanged_since(&mark), "the drop");
+
+        // The same name created again counts its writes anew: one write each time here.
+        let created_with_one_write = || {
+            let gamma = store.realm_tree("gamma").unwrap();
+            gamma
+                .create(vec![BatchOp::put("client/a", &"a").unwrap()])
+                .unwrap();
+            let (_, mark) = gamma.get_raw_marked("client/a").unwrap();
+            (gamma, mark.unwrap())
+        };
+        let (_, first_mark) = created_with_one_write();
+        store.drop_realm("gamma").unwrap();
+        let (second, second_mark) = created_with_one_write();
+        assert!(second.unchanged_since(&second_mark));
+        assert!(
+            !second.unchanged_since(&first_mark),
+            "a mark of the dropped realm: same name, bytes and count of writes"
         );
     }
 
