@@ -59,13 +59,12 @@ impl Liveness {
 /// when no write was in flight from just before the read to just after it. While
 /// [`RealmTree::unchanged_since`] holds for the mark, no write of the realm has begun since,
 /// so what the read saw is still what is stored — a reader may keep it and skip the store.
-#[derive(Clone)]
 pub struct ReadMark {
     realm: Arc<Liveness>,
     writes: u64,
 }
 
-/// A stored value's bytes as [`RealmTree::get_raw`] answers them (reference-counted).
+/// A stored value's bytes as [`RealmTree::get_raw_marked`] answers them (reference-counted).
 pub type StoredBytes = sled::IVec;
 
 /// One realm's keys in the shared tree. Writes are not durable until [`RealmTree::flush`]
@@ -135,13 +134,8 @@ impl RealmTree {
     }
 
     /// The bytes stored under `key`, not decoded (for a caller that keeps what it decoded
-    /// and decodes again only when the bytes changed; [`decode_value`] decodes them).
-    pub fn get_raw(&self, key: &str) -> Result<Option<StoredBytes>, StoreError> {
-        Ok(self.data.get(self.full_key(key))?)
-    }
-
-    /// [`RealmTree::get_raw`], with a [`ReadMark`] when no write of the realm was in flight
-    /// around the read.
+    /// and decodes again only when the bytes changed; [`decode_value`] decodes them), with a
+    /// [`ReadMark`] when no write of the realm was in flight around the read.
     pub fn get_raw_marked(
         &self,
         key: &str,
@@ -149,7 +143,7 @@ impl RealmTree {
         // Finished before, begun after: equal counts mean every write begun by the end had
         // landed before the read started (so the read saw it) and none began in between.
         let finished_before = self.alive.writes_finished.load(Ordering::SeqCst);
-        let stored = self.get_raw(key)?;
+        let stored = self.data.get(self.full_key(key))?;
         let started_after = self.alive.writes_started.load(Ordering::SeqCst);
         let mark = (finished_before == started_after).then(|| ReadMark {
             realm: Arc::clone(&self.alive),
