@@ -86,12 +86,14 @@ async fn write_once(
 ) -> Result<(), StoreError> {
     match mode {
         Mode::Register => {
+            let pending = own.announce_write();
             own.put_encoded(&format!("client/{writer}-{n}"), value.to_vec())?;
             own.put("count/dynamic_clients", &n)?;
-            own.flush().await
+            pending.durable().await
         }
         Mode::Realm => {
             let tree = store.realm_tree(&format!("r-{writer}-{n}"))?;
+            let pending = tree.announce_write();
             tree.create(vec![
                 BatchOp::Put {
                     key: "keys".into(),
@@ -102,7 +104,7 @@ async fn write_once(
                     value: br#"{"allow_open_dynamic_registration":true}"#.to_vec(),
                 },
             ])?;
-            tree.flush().await
+            pending.durable().await
         }
     }
 }

@@ -139,8 +139,9 @@ impl RealmHandle {
         T: Send + 'static,
         RealmActor: actix::Handler<M>,
     {
+        let pending = self.reader.announce_write();
         let value = self.addr.send(message).await??;
-        self.reader.flush().await?;
+        pending.durable().await?;
         Ok(value)
     }
 

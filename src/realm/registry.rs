@@ -318,8 +318,9 @@ impl RealmRegistry {
             &parsed.static_clients,
         )?);
         let tree = self.store.realm_tree(name.as_str())?;
+        let pending = tree.announce_write();
         tree.create(ops)?;
-        tree.flush().await?;
+        pending.durable().await?;
         Ok(parsed)
     }
 
