@@ -86,14 +86,12 @@ async fn write_once(
 ) -> Result<(), StoreError> {
     match mode {
         Mode::Register => {
-            let pending = own.announce_write();
             own.put_encoded(&format!("client/{writer}-{n}"), value.to_vec())?;
             own.put("count/dynamic_clients", &n)?;
-            pending.durable().await
+            own.flush().await
         }
         Mode::Realm => {
             let tree = store.realm_tree(&format!("r-{writer}-{n}"))?;
-            let pending = tree.announce_write();
             tree.create(vec![
                 BatchOp::Put {
                     key: "keys".into(),
@@ -104,7 +102,7 @@ async fn write_once(
                     value: br#"{"allow_open_dynamic_registration":true}"#.to_vec(),
                 },
             ])?;
-            pending.durable().await
+            tree.flush().await
         }
     }
 }

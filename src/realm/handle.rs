@@ -139,9 +139,8 @@ impl RealmHandle {
         T: Send + 'static,
         RealmActor: actix::Handler<M>,
     {
-        let pending = self.reader.announce_write();
         let value = self.addr.send(message).await??;
-        pending.durable().await?;
+        self.reader.flush().await?;
         Ok(value)
     }
 

@@ -318,9 +318,8 @@ impl RealmRegistry {
             &parsed.static_clients,
         )?);
         let tree = self.store.realm_tree(name.as_str())?;
-        let pending = tree.announce_write();
         tree.create(ops)?;
-        pending.durable().await?;
+        tree.flush().await?;
         Ok(parsed)
     }
 

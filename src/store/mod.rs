@@ -201,17 +201,7 @@ impl Store {
     /// Waits until every write made before this call is on disk. Concurrent callers share
     /// one sled flush (group commit), so durability costs one disk sync per batch of writes.
     pub async fn flush(&self) -> Result<(), StoreError> {
-        self.commits.wait_durable(None).await
-    }
-
-    /// Announces a write the caller is about to make, then wait for with
-    /// [`PendingWrite::durable`]: a flush that is due meanwhile waits a little for it, so one
-    /// disk sync covers more writes under load (see `group_commit`).
-    pub fn announce_write(&self) -> PendingWrite {
-        PendingWrite {
-            store: self.clone(),
-            announced: self.commits.announce(),
-        }
+        self.commits.wait_durable().await
     }
 
     /// Readiness probe: writes a marker and waits until the group commit has made it
@@ -226,20 +216,6 @@ impl Store {
     /// batch with; goes through the group commit's syncs like every other flush.
     pub fn flush_now(&self) -> Result<(), StoreError> {
         self.commits.commit_now()
-    }
-}
-
-/// A write announced with [`Store::announce_write`]; dropping it withdraws the announcement.
-#[must_use = "a pending write is waited for with `durable`, or dropped when it did not happen"]
-pub struct PendingWrite {
-    store: Store,
-    announced: group_commit::Announcement,
-}
-
-impl PendingWrite {
-    /// Waits until the write (and every write made before this call) is durable.
-    pub async fn durable(self) -> Result<(), StoreError> {
-        self.store.commits.wait_durable(Some(self.announced)).await
     }
 }
 

@@ -2,7 +2,7 @@
 //! `{realm}/{key}`, and of its counters (same prefix, in the counters tree). The realm layer
 //! sees realm-relative keys and counter names only.
 
-use super::{PendingWrite, Store, StoreError};
+use super::{Store, StoreError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -283,11 +283,6 @@ impl RealmTree {
     /// Waits until every write made so far is on disk (shared with concurrent writers).
     pub async fn flush(&self) -> Result<(), StoreError> {
         self.store.flush().await
-    }
-
-    /// Announces a write about to be made through this view (see [`Store::announce_write`]).
-    pub fn announce_write(&self) -> PendingWrite {
-        self.store.announce_write()
     }
 
     fn full_key(&self, key: &str) -> Vec<u8> {
