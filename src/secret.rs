@@ -23,11 +23,40 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
 /// come from): `Uuid::new_v4` asks the kernel (`getrandom`) for every one, a system call per
 /// client id or token id, and OpenSSL's `RAND_bytes` costs more than the call.
 pub fn random_uuid() -> Result<String, aws_lc_rs::error::Unspecified> {
-    let mut bytes = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut bytes)?;
-    Ok(uuid::Builder::from_random_bytes(bytes)
+    Ok(uuid::Builder::from_random_bytes(identifier_bytes()?)
         .into_uuid()
         .to_string())
+}
+
+/// Random bytes for public identifiers (client ids, token ids), taken from a per-thread
+/// page of aws-lc generator output. Each call into the generator costs about 0.5 µs whatever
+/// its length (it mixes fresh RDRAND output into the state), which was 2% of a token
+/// request; a page serves 256 identifiers. Secrets never come from here, so no secret waits
+/// in a buffer before it is used.
+fn identifier_bytes() -> Result<[u8; 16], aws_lc_rs::error::Unspecified> {
+    struct Pool {
+        ids: Box<[[u8; 16]; 256]>,
+        next: usize,
+    }
+    thread_local! {
+        static POOL: std::cell::RefCell<Pool> = std::cell::RefCell::new(Pool {
+            ids: Box::new([[0; 16]; 256]),
+            next: 256,
+        });
+    }
+    POOL.with_borrow_mut(|pool| {
+        if pool.next >= pool.ids.len() {
+            aws_lc_rs::rand::fill(pool.ids.as_flattened_mut())?;
+            pool.next = 0;
+        }
+        let slot = pool
+            .ids
+            .get_mut(pool.next)
+            .ok_or(aws_lc_rs::error::Unspecified)?;
+        pool.next += 1;
+        // Handed out once: zeros stay behind, not the identifier.
+        Ok(std::mem::take(slot))
+    })
 }
 
 /// A secret value (token, client secret, private key, client assertion) whose `Debug` output
@@ -137,6 +166,14 @@ mod tests {
         assert_eq!(a.get_version(), Some(uuid::Version::Random));
         assert_eq!(a.get_variant(), uuid::Variant::RFC4122);
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn identifiers_stay_distinct_across_refills_of_the_per_thread_page() {
+        // 1,000 identifiers span four pages of generator output.
+        let ids: std::collections::HashSet<String> =
+            (0..1_000).map(|_| random_uuid().unwrap()).collect();
+        assert_eq!(ids.len(), 1_000);
     }
 
     #[test]

@@ -91,8 +91,12 @@ impl AccessTokenSigner {
     /// RFC 7515 compact serialization of `claims`, signed with ES256 (RFC 7518 §3.4: the
     /// signature is R || S, 64 bytes, which is what the `FIXED` algorithm produces).
     fn sign<T: Serialize>(&self, claims: &T) -> Result<String, JoseError> {
-        let claims = serde_json::to_vec(claims)
+        // Room for a typical token's claims (~300 bytes) at once: `to_vec` starts at 128
+        // bytes and grows twice.
+        let mut json = Vec::with_capacity(512);
+        serde_json::to_writer(&mut json, claims)
             .map_err(|e| JoseError::Key(format!("signing failed: claims: {e}")))?;
+        let claims = json;
         let mut token = String::with_capacity(self.header_prefix.len() + claims.len() * 4 / 3 + 90);
         token.push_str(&self.header_prefix);
         URL_SAFE_NO_PAD.encode_string(claims, &mut token);
