@@ -5,8 +5,14 @@
 //! runtime, as a dynreg HTTP worker does; each writer, in a loop, writes and then waits until
 //! its write is durable:
 //!
-//! - `register`: a record of VALUE_BYTES under a new key and the realm's client count, as two
-//!   single-key writes: what a registration without an initial access token stores;
+//! - `register`: a record of VALUE_BYTES under `client/{random v4 UUID}` and the realm's
+//!   client count, as two single-key writes, all writers in one realm: what an open
+//!   registration stores (its client id is a random UUID, so each record lands in a random
+//!   leaf of sled's tree, and sled copies that leaf on every insert);
+//! - `register-sequential`: the same writes, but each writer in a realm of its own under keys
+//!   that grow (`client/{writer}-{n}`), so each insert lands in a leaf the writer just
+//!   touched, in cache: what the bound measured until 2026-11-30 (then on glibc's allocator),
+//!   kept to show what key order costs;
 //! - `realm`: one atomic batch that creates a new realm (its keys as VALUE_BYTES, its
 //!   settings, its index entry): what `PUT /admin/realms/{name}` stores.
 //!
@@ -21,6 +27,10 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+/// The allocator dynreg runs on (`src/main.rs`), so the bound allocates as the server does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Latency samples kept at most (the rate counts every write).
 const MAX_SAMPLES: usize = 1_000_000;
 const WARMUP: Duration = Duration::from_secs(1);
@@ -28,6 +38,7 @@ const WARMUP: Duration = Duration::from_secs(1);
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
     Register,
+    RegisterSequential,
     Realm,
 }
 
@@ -42,10 +53,14 @@ struct Args {
 fn parse_args() -> Result<Args, String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [dir, mode, writers, seconds, value_bytes] = args.as_slice() else {
-        return Err("usage: durable_store DIR register|realm WRITERS SECONDS VALUE_BYTES".into());
+        return Err(
+            "usage: durable_store DIR register|register-sequential|realm WRITERS SECONDS VALUE_BYTES"
+                .into(),
+        );
     };
     let mode = match mode.as_str() {
         "register" => Mode::Register,
+        "register-sequential" => Mode::RegisterSequential,
         "realm" => Mode::Realm,
         other => return Err(format!("unknown mode {other:?}")),
     };
@@ -85,8 +100,12 @@ async fn write_once(
     value: &[u8],
 ) -> Result<(), StoreError> {
     match mode {
-        Mode::Register => {
-            own.put_encoded(&format!("client/{writer}-{n}"), value.to_vec())?;
+        Mode::Register | Mode::RegisterSequential => {
+            let key = match mode {
+                Mode::Register => format!("client/{}", random_client_id()),
+                _ => format!("client/{writer}-{n}"),
+            };
+            own.put_encoded(&key, value.to_vec())?;
             own.put("count/dynamic_clients", &n)?;
             own.flush().await
         }
@@ -105,6 +124,14 @@ async fn write_once(
             tree.flush().await
         }
     }
+}
+
+/// A client id as registration draws it.
+fn random_client_id() -> String {
+    dynreg::secret::random_uuid().unwrap_or_else(|e| {
+        eprintln!("no randomness for a client id: {e}");
+        std::process::exit(1)
+    })
 }
 
 #[derive(Default)]
@@ -147,7 +174,11 @@ fn main() {
         let mut tasks = Vec::with_capacity(args.writers);
         for writer in 0..args.writers {
             let (store, value, tally) = (store.clone(), value.clone(), Rc::clone(&tally));
-            let own = match store.realm_tree(&format!("bench-{writer}")) {
+            let realm = match args.mode {
+                Mode::Register => "bench".to_owned(),
+                _ => format!("bench-{writer}"),
+            };
+            let own = match store.realm_tree(&realm) {
                 Ok(tree) => tree,
                 Err(e) => {
                     eprintln!("cannot open a realm view: {e}");
