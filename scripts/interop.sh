@@ -26,7 +26,8 @@ data=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 RUST_LOG=warn target/debug/dynreg --listen "127.0.0.1:$port" --data-dir "$data" --realms-dir realms &
 server=$!
-trap 'kill $server 2>/dev/null; rm -rf "$data"' EXIT
+# Wait for the server's graceful shutdown (its last flush and syncs) before its data goes.
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 1 100); do
   curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
   sleep 0.1
