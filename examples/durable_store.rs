@@ -100,15 +100,8 @@ async fn write_once(
     value: &[u8],
 ) -> Result<(), StoreError> {
     match mode {
-        Mode::Register | Mode::RegisterSequential => {
-            let key = match mode {
-                Mode::Register => format!("client/{}", random_client_id()),
-                _ => format!("client/{writer}-{n}"),
-            };
-            own.put_encoded(&key, value.to_vec())?;
-            own.put("count/dynamic_clients", &n)?;
-            own.flush().await
-        }
+        Mode::Register => register(own, &format!("client/{}", random_client_id()), n, value).await,
+        Mode::RegisterSequential => register(own, &format!("client/{writer}-{n}"), n, value).await,
         Mode::Realm => {
             let tree = store.realm_tree(&format!("r-{writer}-{n}"))?;
             tree.create(vec![
@@ -124,6 +117,13 @@ async fn write_once(
             tree.flush().await
         }
     }
+}
+
+/// A registration's writes: its record under `key`, then the realm's client count.
+async fn register(own: &RealmTree, key: &str, n: u64, value: &[u8]) -> Result<(), StoreError> {
+    own.put_encoded(key, value.to_vec())?;
+    own.put("count/dynamic_clients", &n)?;
+    own.flush().await
 }
 
 /// A client id as registration draws it.

@@ -34,14 +34,15 @@ pub fn random_uuid() -> Result<String, aws_lc_rs::error::Unspecified> {
 /// request; a page serves 256 identifiers. Secrets never come from here, so no secret waits
 /// in a buffer before it is used.
 fn identifier_bytes() -> Result<[u8; 16], aws_lc_rs::error::Unspecified> {
+    const PER_PAGE: usize = 256;
     struct Pool {
-        ids: Box<[[u8; 16]; 256]>,
+        ids: Box<[[u8; 16]; PER_PAGE]>,
         next: usize,
     }
     thread_local! {
         static POOL: std::cell::RefCell<Pool> = std::cell::RefCell::new(Pool {
-            ids: Box::new([[0; 16]; 256]),
-            next: 256,
+            ids: Box::new([[0; 16]; PER_PAGE]),
+            next: PER_PAGE,
         });
     }
     POOL.with_borrow_mut(|pool| {

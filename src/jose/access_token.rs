@@ -93,13 +93,13 @@ impl AccessTokenSigner {
     fn sign<T: Serialize>(&self, claims: &T) -> Result<String, JoseError> {
         // Room for a typical token's claims (~300 bytes) at once: `to_vec` starts at 128
         // bytes and grows twice.
-        let mut json = Vec::with_capacity(512);
-        serde_json::to_writer(&mut json, claims)
+        let mut claims_json = Vec::with_capacity(512);
+        serde_json::to_writer(&mut claims_json, claims)
             .map_err(|e| JoseError::Key(format!("signing failed: claims: {e}")))?;
-        let claims = json;
-        let mut token = String::with_capacity(self.header_prefix.len() + claims.len() * 4 / 3 + 90);
+        let mut token =
+            String::with_capacity(self.header_prefix.len() + claims_json.len() * 4 / 3 + 90);
         token.push_str(&self.header_prefix);
-        URL_SAFE_NO_PAD.encode_string(claims, &mut token);
+        URL_SAFE_NO_PAD.encode_string(claims_json, &mut token);
         let signature = self
             .key
             .sign(&SystemRandom::new(), token.as_bytes())
