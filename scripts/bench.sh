@@ -26,6 +26,9 @@
 #                               A write waits for up to two flushes (the one in progress, then
 #                               its own), so where register's p99 misses 10 ms the line also
 #                               reports it against 2 × the probe's p99 (MET within 20%).
+#                               `store_register_c64_p99`: the p99 of the storage work alone
+#                               (examples/durable_store.rs, below) with P99_CONNECTIONS
+#                               writers, for reading beside register's.
 #   realms_1 / realms_100       register and read in one realm vs spread over 100 realms
 #                               (`--realms 1` vs `--realms 100`), REALM_CONNECTIONS (100)
 #                               connections: the load tool maps connection i to realm i mod N,
@@ -180,6 +183,11 @@ if want c64; then
     if [ "$op" = register ]; then
       p99_limit "${op}_c64_p99" "$MEDIAN_P99" 10 \
         "$(python3 -c "print(2 * $FSYNC_P99)")" "2 × fdatasync p99"
+      # For reading beside it: the tail of the storage work alone at the same concurrency
+      # (P99_CONNECTIONS writers, the stored record size, group commit and syncs, no HTTP).
+      durable_store register "$P99_CONNECTIONS" "$DURATION" \
+        "$(stored_entry_bytes "$DYNREG_URL" "$DYNREG_DATA/admin-token" alpha client/)"
+      figure store_register_c64_p99 "$STORE_P99" ms 2
     else
       p99_limit "${op}_c64_p99" "$MEDIAN_P99" 10
     fi
