@@ -18,7 +18,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 use tokio::sync::oneshot;
@@ -40,6 +40,14 @@ struct Joined {
     taken: bool,
     /// Writes waiting on the request (the flush metrics count writes, not threads).
     writers: usize,
+}
+
+impl Joined {
+    /// A poisoned lock only means a thread panicked while holding it: two plain fields, each
+    /// always valid, so the flag and the count are still right.
+    fn lock(joined: &Mutex<Joined>) -> MutexGuard<'_, Joined> {
+        joined.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 pub(super) struct GroupCommit {
@@ -73,17 +81,29 @@ struct OpenRequest {
 /// The answer the writers of one thread wait for together. Any of them may poll the
 /// receiver; only the last one to do so is woken by the flusher, and it wakes the others
 /// (same thread: no system call).
-#[derive(Default)]
 struct SharedWait {
     state: RefCell<WaitState>,
 }
 
-#[derive(Default)]
-struct WaitState {
-    receiver: Option<oneshot::Receiver<Outcome>>,
-    /// `Some(Err(None))`: the flusher is gone.
-    outcome: Option<Result<(), Option<String>>>,
-    waiting: Vec<Waker>,
+enum WaitState {
+    /// No answer yet: its receiver, and the wakers of the writers that wait, by slot.
+    Pending {
+        receiver: oneshot::Receiver<Outcome>,
+        waiting: Vec<Waker>,
+    },
+    /// The flush's answer; `Err(None)`: the flusher is gone.
+    Answered(Result<(), Option<String>>),
+}
+
+impl SharedWait {
+    fn new(receiver: oneshot::Receiver<Outcome>) -> Rc<Self> {
+        Rc::new(Self {
+            state: RefCell::new(WaitState::Pending {
+                receiver,
+                waiting: Vec::new(),
+            }),
+        })
+    }
 }
 
 /// One writer's wait on its thread's [`SharedWait`].
@@ -99,38 +119,32 @@ impl Future for Durable {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let mut state = this.wait.state.borrow_mut();
-        if state.outcome.is_none() {
-            let Some(receiver) = state.receiver.as_mut() else {
-                state.outcome = Some(Err(None));
-                return Poll::Ready(Err(StoreError::FlusherGone));
-            };
-            match Pin::new(receiver).poll(cx) {
+        let answer = match &mut *state {
+            WaitState::Answered(answer) => answer.clone(),
+            WaitState::Pending { receiver, waiting } => match Pin::new(receiver).poll(cx) {
                 Poll::Pending => {
-                    match this.slot.and_then(|slot| state.waiting.get_mut(slot)) {
+                    match this.slot.and_then(|slot| waiting.get_mut(slot)) {
                         Some(waker) => waker.clone_from(cx.waker()),
                         None => {
-                            this.slot = Some(state.waiting.len());
-                            state.waiting.push(cx.waker().clone());
+                            this.slot = Some(waiting.len());
+                            waiting.push(cx.waker().clone());
                         }
                     }
                     return Poll::Pending;
                 }
                 Poll::Ready(answer) => {
-                    state.outcome = Some(answer.map_err(|_| None).and_then(|o| o.map_err(Some)));
-                    state.receiver = None;
-                    for (slot, waker) in state.waiting.drain(..).enumerate() {
+                    for (slot, waker) in waiting.drain(..).enumerate() {
                         if this.slot != Some(slot) {
                             waker.wake();
                         }
                     }
+                    let answer = answer.map_err(|_| None).and_then(|o| o.map_err(Some));
+                    *state = WaitState::Answered(answer.clone());
+                    answer
                 }
-            }
-        }
-        Poll::Ready(match &state.outcome {
-            Some(Ok(())) => Ok(()),
-            Some(Err(Some(why))) => Err(StoreError::Flush(why.clone())),
-            Some(Err(None)) | None => Err(StoreError::FlusherGone),
-        })
+            },
+        };
+        Poll::Ready(answer.map_err(|why| why.map_or(StoreError::FlusherGone, StoreError::Flush)))
     }
 }
 
@@ -139,9 +153,9 @@ impl Drop for Durable {
     /// was cancelled), the others must poll again so one of them is woken instead.
     fn drop(&mut self) {
         if let Ok(state) = self.wait.state.try_borrow() {
-            if state.outcome.is_none() {
+            if let WaitState::Pending { waiting, .. } = &*state {
                 // By reference: the others keep their slots.
-                state.waiting.iter().for_each(Waker::wake_by_ref);
+                waiting.iter().for_each(Waker::wake_by_ref);
             }
         }
     }
@@ -199,7 +213,7 @@ impl GroupCommit {
         let wait = OPEN_REQUEST.with(|open| -> Result<Rc<SharedWait>, StoreError> {
             let mut open = open.borrow_mut();
             if let Some(request) = open.as_ref().filter(|open| open.commit == self.id) {
-                let mut joined = request.joined.lock().map_err(|_| StoreError::FlusherGone)?;
+                let mut joined = Joined::lock(&request.joined);
                 if !joined.taken {
                     joined.writers += 1;
                     return Ok(Rc::clone(&request.wait));
@@ -221,8 +235,7 @@ impl GroupCommit {
                     .send(request)
                     .map_err(|_| StoreError::FlusherGone)?;
             }
-            let wait = Rc::new(SharedWait::default());
-            wait.state.borrow_mut().receiver = Some(receiver);
+            let wait = SharedWait::new(receiver);
             *open = Some(OpenRequest {
                 commit: self.id,
                 joined,
@@ -266,8 +279,7 @@ fn flush_loop(committer: &Mutex<Committer>, requests: &mpsc::Receiver<Request>) 
         batch.extend(requests.try_iter());
         let mut writers = 0;
         for request in &batch {
-            // A poisoned lock only means a writer panicked while holding it: two plain fields.
-            let mut joined = request.joined.lock().unwrap_or_else(|e| e.into_inner());
+            let mut joined = Joined::lock(&request.joined);
             joined.taken = true;
             writers += joined.writers;
         }
@@ -302,8 +314,7 @@ mod tests {
 
     fn writers(n: usize) -> (oneshot::Sender<Outcome>, Vec<(Durable, Arc<Counting>)>) {
         let (done, receiver) = oneshot::channel();
-        let wait = Rc::new(SharedWait::default());
-        wait.state.borrow_mut().receiver = Some(receiver);
+        let wait = SharedWait::new(receiver);
         let writers = (0..n)
             .map(|_| {
                 let durable = Durable {
