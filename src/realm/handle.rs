@@ -300,7 +300,7 @@ impl RealmHandle {
             None
         };
         let profile = ClientProfile {
-            client_id: crate::secret::random_uuid()?,
+            client_id: crate::secret::time_ordered_uuid()?,
             client_secret,
             client_id_issued_at: now,
             metadata,

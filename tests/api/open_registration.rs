@@ -163,6 +163,27 @@ async fn sent_client_id_and_secret_are_ignored() {
 }
 
 #[actix_web::test]
+async fn client_ids_are_time_ordered_uuids_that_sort_in_registration_order() {
+    let app = spawn_app().await;
+    let first = app.register_ok("alpha", &json!({})).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    let second = app.register_ok("alpha", &json!({})).await;
+    let (first, second) = (text(&first, "client_id"), text(&second, "client_id"));
+    let parsed = uuid::Uuid::parse_str(second).unwrap();
+    assert_eq!(
+        parsed.get_version(),
+        Some(uuid::Version::SortRand),
+        "{second}"
+    );
+    assert_eq!(
+        second,
+        parsed.hyphenated().to_string(),
+        "lower-case hyphenated"
+    );
+    assert!(first < second, "{first} sorts before {second}");
+}
+
+#[actix_web::test]
 async fn registration_without_a_token_is_access_denied_when_open_registration_is_off() {
     let app = spawn_app().await;
 
