@@ -90,9 +90,17 @@ impl Secret {
     /// per-thread DRBG seeded from the OS: no lock or syscall per secret, unlike OpenSSL 3's
     /// shared DRBG, which registration paid for twice per client).
     pub fn generate() -> Result<Self, aws_lc_rs::error::Unspecified> {
-        let mut bytes = [0u8; 32];
-        aws_lc_rs::rand::fill(&mut bytes)?;
-        Ok(Self(URL_SAFE_NO_PAD.encode(bytes)))
+        let [secret] = Self::generate_many()?;
+        Ok(secret)
+    }
+
+    /// `N` fresh secrets from one call into the generator. A call costs about 1 µs however
+    /// many bytes it returns (fresh RDRAND input and a new AES key schedule each time), and a
+    /// registration needs two secrets: drawing them together saved half of that.
+    pub fn generate_many<const N: usize>() -> Result<[Self; N], aws_lc_rs::error::Unspecified> {
+        let mut bytes = [[0u8; 32]; N];
+        aws_lc_rs::rand::fill(bytes.as_flattened_mut())?;
+        Ok(bytes.map(|secret| Self(URL_SAFE_NO_PAD.encode(secret))))
     }
 
     /// Wraps a secret that came from outside (a header, a file, an admin document).
@@ -173,6 +181,15 @@ mod tests {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn secrets_drawn_together_are_each_256_bit_and_distinct() {
+        let [a, b, c] = Secret::generate_many().unwrap();
+        for secret in [&a, &b, &c] {
+            assert_eq!(secret.expose().len(), 43);
+        }
+        assert!(a != b && b != c && a != c);
     }
 
     #[test]

@@ -293,12 +293,10 @@ impl RealmHandle {
                 .per_software_id
                 .admit(software_id, limit, "for this software_id")?;
         }
-        let client_secret = new_client_secret(&metadata)?;
-        let token = if grant.by_token || settings.generate_registration_access_tokens {
-            Some(Secret::generate()?)
-        } else {
-            None
-        };
+        let [client_secret, token] = Secret::generate_many()?;
+        let client_secret = (!metadata.is_public()).then_some(client_secret);
+        let token =
+            (grant.by_token || settings.generate_registration_access_tokens).then_some(token);
         let profile = ClientProfile {
             client_id: crate::secret::time_ordered_uuid()?,
             client_secret,
