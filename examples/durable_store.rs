@@ -5,9 +5,14 @@
 //! runtime, as a dynreg HTTP worker does; each writer, in a loop, writes and then waits until
 //! its write is durable:
 //!
-//! - `register`: a record of VALUE_BYTES under `client/{time-ordered UUID}` and the realm's
+//! - `register`: a record of VALUE_BYTES under `client/{random v4 UUID}` and the realm's
 //!   client count, as two single-key writes, all writers in one realm: what an open
-//!   registration stores, under a client id drawn as registration draws it;
+//!   registration stores (its client id is a random UUID, so each record lands in a random
+//!   leaf of sled's tree, and sled copies that leaf on every insert);
+//! - `register-sequential`: the same writes, but each writer in a realm of its own under keys
+//!   that grow (`client/{writer}-{n}`), so each insert lands in a leaf the writer just
+//!   touched, in cache: what the bound measured until 2026-11-30 (then on glibc's allocator),
+//!   kept to show what key order costs;
 //! - `realm`: one atomic batch that creates a new realm (its keys as VALUE_BYTES, its
 //!   settings, its index entry): what `PUT /admin/realms/{name}` stores.
 //!
@@ -33,6 +38,7 @@ const WARMUP: Duration = Duration::from_secs(1);
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
     Register,
+    RegisterSequential,
     Realm,
 }
 
@@ -47,10 +53,14 @@ struct Args {
 fn parse_args() -> Result<Args, String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [dir, mode, writers, seconds, value_bytes] = args.as_slice() else {
-        return Err("usage: durable_store DIR register|realm WRITERS SECONDS VALUE_BYTES".into());
+        return Err(
+            "usage: durable_store DIR register|register-sequential|realm WRITERS SECONDS VALUE_BYTES"
+                .into(),
+        );
     };
     let mode = match mode.as_str() {
         "register" => Mode::Register,
+        "register-sequential" => Mode::RegisterSequential,
         "realm" => Mode::Realm,
         other => return Err(format!("unknown mode {other:?}")),
     };
@@ -90,7 +100,8 @@ async fn write_once(
     value: &[u8],
 ) -> Result<(), StoreError> {
     match mode {
-        Mode::Register => register(own, &format!("client/{}", new_client_id()), n, value).await,
+        Mode::Register => register(own, &format!("client/{}", random_client_id()), n, value).await,
+        Mode::RegisterSequential => register(own, &format!("client/{writer}-{n}"), n, value).await,
         Mode::Realm => {
             let tree = store.realm_tree(&format!("r-{writer}-{n}"))?;
             tree.create(vec![
@@ -116,8 +127,8 @@ async fn register(own: &RealmTree, key: &str, n: u64, value: &[u8]) -> Result<()
 }
 
 /// A client id as registration draws it.
-fn new_client_id() -> String {
-    dynreg::secret::time_ordered_uuid().unwrap_or_else(|e| {
+fn random_client_id() -> String {
+    dynreg::secret::random_uuid().unwrap_or_else(|e| {
         eprintln!("no randomness for a client id: {e}");
         std::process::exit(1)
     })

@@ -54,9 +54,12 @@
 #   register_vs_store           with basic, right after register: registration vs dynreg's
 #                               durable storage work alone (examples/durable_store.rs, same
 #                               core: the stored record size of a registration under a
-#                               client id drawn as registration draws it, in one realm,
-#                               CONNECTIONS writers, the same Store, group commit, sled flush
-#                               and fdatasync; no HTTP), by rate. Target ≥ 0.8×.
+#                               random client id in one realm, CONNECTIONS writers, the same
+#                               Store, group commit, sled flush and fdatasync; no HTTP), by
+#                               rate. Target ≥ 0.8×. `store_register_sequential_keys_per_cpu`:
+#                               the same writes under growing keys, a realm per writer (for
+#                               comparison: sled copies the leaf an insert lands in, and a
+#                               random key's leaf is not in cache).
 #   register_per_cpu_vs_bound   with basic and ceiling: registrations per server CPU-second vs
 #                               1 / (1/store per CPU-s + 1/fixed_body per CPU-s), i.e. that
 #                               storage work plus the fixed-body request. Target ≥ 0.8×
@@ -161,6 +164,10 @@ if want basic; then
       figure store_register_per_cpu "$STORE_PER_CPU" writes/cpu-s
       ratio register_vs_store "${basic_rps[register]}" "$STORE_RATE" 0.8
       store_per_cpu=$STORE_PER_CPU
+      # For comparison only: the same writes under keys that grow, each writer in its own
+      # realm (what this bound measured before 2026-11-30): inserts into leaves in cache.
+      durable_store register-sequential "$CONNECTIONS" "$DURATION" "$record_bytes"
+      figure store_register_sequential_keys_per_cpu "$STORE_PER_CPU" writes/cpu-s
     fi
   done
 fi

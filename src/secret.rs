@@ -28,24 +28,6 @@ pub fn random_uuid() -> Result<String, aws_lc_rs::error::Unspecified> {
         .to_string())
 }
 
-/// A time-ordered (version 7, RFC 9562) UUID: the Unix time in milliseconds, then 74 bits
-/// from the same generator as `random_uuid`. Client ids are their records' storage keys, and
-/// sled copies the leaf an insert lands in: random ids scatter a realm's inserts over every
-/// leaf of its tree, ids that grow with time keep them in the few leaves last written, in
-/// cache. The id says when the client was registered (to the millisecond), which its
-/// `client_id_issued_at` already tells; 74 random bits keep it unguessable.
-pub fn time_ordered_uuid() -> Result<String, aws_lc_rs::error::Unspecified> {
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| {
-            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
-        });
-    let [_, _, _, _, _, _, random @ ..] = identifier_bytes()?;
-    Ok(uuid::Builder::from_unix_timestamp_millis(millis, &random)
-        .into_uuid()
-        .to_string())
-}
-
 /// Random bytes for public identifiers (client ids, token ids), taken from a per-thread
 /// page of aws-lc generator output. Each call into the generator costs about 0.5 µs whatever
 /// its length (it mixes fresh RDRAND output into the state), which was 2% of a token
@@ -202,22 +184,6 @@ mod tests {
         assert_eq!(a.get_version(), Some(uuid::Version::Random));
         assert_eq!(a.get_variant(), uuid::Variant::RFC4122);
         assert_ne!(a, b);
-    }
-
-    #[test]
-    fn time_ordered_uuids_are_version_7_and_sort_by_creation_time() {
-        let earlier = time_ordered_uuid().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(2));
-        let later = time_ordered_uuid().unwrap();
-        assert_eq!(later.len(), 36, "hyphenated form: {later}");
-        assert!(!later.chars().any(|c| c.is_ascii_uppercase()), "{later}");
-        let parsed = uuid::Uuid::parse_str(&later).unwrap();
-        assert_eq!(parsed.get_version(), Some(uuid::Version::SortRand));
-        assert_eq!(parsed.get_variant(), uuid::Variant::RFC4122);
-        assert!(earlier < later, "{earlier} sorts before {later}");
-        let ids: std::collections::HashSet<String> =
-            (0..1_000).map(|_| time_ordered_uuid().unwrap()).collect();
-        assert_eq!(ids.len(), 1_000, "same millisecond, still distinct");
     }
 
     #[test]

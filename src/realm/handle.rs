@@ -298,7 +298,7 @@ impl RealmHandle {
         let token =
             (grant.by_token || settings.generate_registration_access_tokens).then_some(token);
         let profile = ClientProfile {
-            client_id: crate::secret::time_ordered_uuid()?,
+            client_id: crate::secret::random_uuid()?,
             client_secret,
             client_id_issued_at: now,
             metadata,
