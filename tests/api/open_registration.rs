@@ -127,7 +127,11 @@ async fn seed_open_registration_in_an_am_profile_realm_returns_the_full_am_profi
     let client_id = body["client_id"].as_str().unwrap();
     // SPEC: the server decides `client_id`, a UUID v4.
     let parsed = uuid::Uuid::parse_str(client_id).unwrap();
-    assert_eq!(parsed.get_version(), Some(uuid::Version::Random), "{client_id}");
+    assert_eq!(
+        parsed.get_version(),
+        Some(uuid::Version::Random),
+        "{client_id}"
+    );
     assert_eq!(body["client_secret"].as_str().unwrap().len(), 43);
     assert_eq!(body["client_secret_expires_at"], 0);
     assert_eq!(body["client_name#ja-jpan-jp"], "クライアント名");
