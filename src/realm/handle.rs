@@ -20,7 +20,7 @@ use super::RealmName;
 use crate::jwks_fetch::{CachePolicy, JwksFetcher};
 use crate::log_value::Logged;
 use crate::registration::{
-    parse_request, validate, ClientMetadata, ClientProfile, RegistrationError, ResponseProfile,
+    parse_request, validate, ClientProfile, RegistrationError, ResponseProfile,
 };
 use crate::secret::{Secret, SecretHash};
 use crate::software_statement::{
@@ -388,7 +388,7 @@ impl RealmHandle {
         let client_secret = match (&current.profile.client_secret, metadata.is_public()) {
             (_, true) => None,
             (Some(kept), false) => Some(kept.clone()),
-            (None, false) => new_client_secret(&metadata)?,
+            (None, false) => Some(Secret::generate()?),
         };
         let token = (rotation != TokenRotation::Never)
             .then(Secret::generate)
@@ -896,12 +896,4 @@ fn check_unchanged_secret(
         "client_secret does not match the client's current secret (RFC 7592 §2.2)".into(),
     )
     .into())
-}
-
-/// A fresh secret for a confidential client; public clients get none.
-fn new_client_secret(metadata: &ClientMetadata) -> Result<Option<Secret>, RealmError> {
-    if metadata.is_public() {
-        return Ok(None);
-    }
-    Ok(Some(Secret::generate()?))
 }
