@@ -1,6 +1,7 @@
 //! SPEC §6 and §1: a 2xx means the change is on disk and survives `kill -9`; SIGTERM stops the
 //! server cleanly (exit 0) without losing anything; a write that cannot be made durable is
-//! never acknowledged. Runs the real binary.
+//! never acknowledged. Runs the real binary (and checks the process setting it makes at
+//! start: transparent huge pages off).
 
 mod common;
 
@@ -581,4 +582,20 @@ async fn initial_access_token_uses_and_the_client_quota_survive_kill_9() {
     );
     assert_eq!(register(&restarted, None).await, 201, "third client");
     assert_eq!(register(&restarted, None).await, 403, "quota of three");
+}
+
+/// `src/main.rs`, `without_transparent_huge_pages`: the serving process has THP off (the
+/// kernel reports `THP_enabled: 0` for it), so the allocator's fresh pages are zeroed 4 KiB
+/// at a time as they are touched, not 2 MiB at once.
+#[actix_web::test]
+async fn the_server_process_runs_with_transparent_huge_pages_off() {
+    let home = Home::new();
+    let server = Server::start(&home, 1).await;
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid()))
+        .expect("the server's /proc status");
+    let thp = status
+        .lines()
+        .find_map(|line| line.strip_prefix("THP_enabled:"))
+        .map(str::trim);
+    assert_eq!(thp, Some("0"), "{status}");
 }
