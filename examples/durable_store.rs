@@ -150,6 +150,8 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 }
 
 fn main() {
+    // As the server runs (`src/main.rs`).
+    dynreg::startup::without_transparent_huge_pages();
     let args = match parse_args() {
         Ok(args) => args,
         Err(why) => {

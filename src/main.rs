@@ -13,18 +13,6 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Turns transparent huge pages off for the process. mimalloc advises them on its arenas, and
-/// the kernel then zeroes a whole 2 MiB page on the first touch of each; with sled's churn of
-/// node copies that zeroing was 16% of the realm actor's CPU samples under open registration.
-/// Measured with them off (3 alternating pairs, README *Performance*): the actor's CPU per
-/// registration 0.7-1.0 µs lower (its system time ~2.7 → ~0.75 µs), the whole server's
-/// within noise, resident memory a quarter lower; reads and tokens unchanged.
-fn without_transparent_huge_pages() {
-    if let Err(e) = rustix::thread::disable_transparent_huge_pages(true) {
-        log::warn!("cannot turn transparent huge pages off: {e}");
-    }
-}
-
 #[derive(Parser)]
 #[command(
     name = "dynreg",
@@ -71,7 +59,7 @@ fn main() -> ExitCode {
 }
 
 fn serve(settings: Settings) -> ExitCode {
-    without_transparent_huge_pages();
+    dynreg::startup::without_transparent_huge_pages();
     let system = actix_rt::System::new();
     system.block_on(async move {
         let app = match Application::build(settings).await {

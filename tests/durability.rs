@@ -584,7 +584,7 @@ async fn initial_access_token_uses_and_the_client_quota_survive_kill_9() {
     assert_eq!(register(&restarted, None).await, 403, "quota of three");
 }
 
-/// `src/main.rs`, `without_transparent_huge_pages`: the serving process has THP off (the
+/// `startup::without_transparent_huge_pages`, which `src/main.rs` calls first: the serving process has THP off (the
 /// kernel reports `THP_enabled: 0` for it), so the allocator's fresh pages are zeroed 4 KiB
 /// at a time as they are touched, not 2 MiB at once.
 #[actix_web::test]
