@@ -584,9 +584,10 @@ async fn initial_access_token_uses_and_the_client_quota_survive_kill_9() {
     assert_eq!(register(&restarted, None).await, 403, "quota of three");
 }
 
-/// `startup::without_transparent_huge_pages`, which `src/main.rs` calls first: the serving process has THP off (the
-/// kernel reports `THP_enabled: 0` for it), so the allocator's fresh pages are zeroed 4 KiB
-/// at a time as they are touched, not 2 MiB at once.
+/// `startup::without_transparent_huge_pages`, which `src/main.rs` calls first: the serving
+/// process has THP off (the kernel reports `THP_enabled: 0` for it), so the allocator's fresh
+/// pages are zeroed 4 KiB at a time as they are touched, not 2 MiB at once.
+#[cfg(target_os = "linux")]
 #[actix_web::test]
 async fn the_server_process_runs_with_transparent_huge_pages_off() {
     let home = Home::new();
