@@ -225,17 +225,14 @@ fn checked_public_url(raw: &str) -> Result<String, String> {
     Ok(raw.trim_end_matches('/').to_owned())
 }
 
-/// sled holds an exclusive lock on its directory; a second process gets a raw lock error,
-/// which we turn into the likely cause.
+/// The error of an open that could not get the data directory, with its likely cause.
 fn open_store_error(data_dir: &Path, error: &crate::store::StoreError) -> String {
-    let text = error.to_string();
-    if text.contains("could not acquire lock") {
-        format!(
+    match error {
+        crate::store::StoreError::Locked => format!(
             "another dynreg is using {} (its database is locked); stop it or pass another --data-dir",
             data_dir.display()
-        )
-    } else {
-        format!("cannot open the database in {}: {text}", data_dir.display())
+        ),
+        other => format!("cannot open the database in {}: {other}", data_dir.display()),
     }
 }
 

@@ -15,6 +15,9 @@ pub enum StoreError {
     },
     #[error("value cannot be encoded: {0}")]
     Encode(#[source] serde_json::Error),
+    /// Another process holds sled's lock on the directory.
+    #[error("the database directory is locked by another process")]
+    Locked,
     #[error("the flusher thread is gone")]
     FlusherGone,
     /// A flush or the sync after it failed: the write may or may not be on disk.

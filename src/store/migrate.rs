@@ -84,23 +84,6 @@ mod tests {
     use super::super::Store;
     use serde_json::{json, Value};
 
-    /// Opens a database just closed by the test: sled lets go of the directory's file lock
-    /// from its own threads shortly after the drop, so a reopen can briefly see it held.
-    fn once_unlocked<T, E: std::fmt::Debug>(open: impl Fn() -> Result<T, E>) -> T {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
-            match open() {
-                Err(e)
-                    if format!("{e:?}").contains("could not acquire lock")
-                        && std::time::Instant::now() < deadline =>
-                {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-                result => return result.unwrap(),
-            }
-        }
-    }
-
     /// A database as the per-realm-tree layout left it.
     fn legacy_db(dir: &std::path::Path) {
         let db = sled::open(dir).unwrap();
@@ -126,7 +109,7 @@ mod tests {
     fn legacy_realm_trees_are_moved_byte_for_byte_indexed_and_dropped() {
         let dir = tempfile::tempdir().unwrap();
         legacy_db(dir.path());
-        let store = once_unlocked(|| Store::open(dir.path(), 1 << 20));
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
         assert_eq!(store.realm_names().unwrap(), ["alpha", "beta"]);
         let alpha = store.realm_tree("alpha").unwrap();
         assert_eq!(alpha.get::<Value>("keys").unwrap(), Some(json!({"k": 1})));
@@ -145,7 +128,8 @@ mod tests {
         legacy_db(dir.path());
         {
             // Copied and flushed, but the legacy trees are still there (a crash before the drop).
-            let db = once_unlocked(|| sled::open(dir.path()));
+            let db =
+                super::super::open_when_unlocked(&sled::Config::new().path(dir.path())).unwrap();
             let realms = db.open_tree(super::super::REALMS_TREE).unwrap();
             for realm in ["alpha", "beta"] {
                 let tree = db.open_tree(format!("realm/{realm}")).unwrap();
@@ -153,12 +137,12 @@ mod tests {
             }
             db.flush().unwrap();
         }
-        let store = once_unlocked(|| Store::open(dir.path(), 1 << 20));
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
         assert_eq!(store.realm_names().unwrap(), ["alpha", "beta"]);
         let alpha = store.realm_tree("alpha").unwrap().entries().unwrap();
         assert_eq!(alpha.len(), 2 + super::CHUNK + 5);
         drop(store);
-        let store = once_unlocked(|| Store::open(dir.path(), 1 << 20));
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
         assert_eq!(store.realm_names().unwrap(), ["alpha", "beta"]);
     }
 }

@@ -30,6 +30,7 @@ use group_commit::GroupCommit;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tree::Liveness;
 
 /// The tree of every realm's data and the realm index.
@@ -47,8 +48,33 @@ const READY_PROBE_KEY: &[u8] = b"dynreg/ready-probe";
 const SLED_TICK_MS: u64 = 100;
 /// Every realm's counters, `{realm}/{name}` → JSON integer.
 const COUNTERS_TREE: &str = "counters";
+
 /// Tree of realm tombstones: realm name → why it is gone (SPEC §4).
 const TOMBSTONE_TREE: &str = "tombstones";
+
+/// How long an open waits for the lock on sled's directory before it reports the directory
+/// as in use ([`StoreError::Locked`]).
+const LOCK_WAIT: Duration = Duration::from_secs(5);
+
+/// sled locks its directory while its files are open, and its IO threads let go of the files
+/// a moment after the last `Db` handle is dropped (sled's own tests block on the lock for
+/// that reason). So an open right after a close in the same process (a test, an in-process
+/// restart), or while a stopped server is still exiting, can find the lock taken: it retries
+/// for up to [`LOCK_WAIT`]. Still taken then, another process is using the directory.
+fn open_when_unlocked(config: &sled::Config) -> Result<sled::Db, StoreError> {
+    let deadline = Instant::now() + LOCK_WAIT;
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                if Instant::now() >= deadline {
+                    return Err(StoreError::Locked);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            opened => return Ok(opened?),
+        }
+    }
+}
 
 /// The database: one per process, cheap to clone.
 #[derive(Clone)]
@@ -77,11 +103,12 @@ impl Store {
         cache_bytes: u64,
         durability: Durability,
     ) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(cache_bytes)
-            .flush_every_ms(Some(SLED_TICK_MS))
-            .open()?;
+        let db = open_when_unlocked(
+            &sled::Config::new()
+                .path(dir)
+                .cache_capacity(cache_bytes)
+                .flush_every_ms(Some(SLED_TICK_MS)),
+        )?;
         let files = SledFiles::open(dir, durability).map_err(sled::Error::Io)?;
         let realms = db.open_tree(REALMS_TREE)?;
         let counters = db.open_tree(COUNTERS_TREE)?;
@@ -227,4 +254,24 @@ fn data_prefix(realm: &str) -> Vec<u8> {
 /// The realm's entry in the realm index.
 fn index_key(realm: &str) -> Vec<u8> {
     [INDEX_PREFIX, realm.as_bytes()].concat()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_open_waits_for_the_lock_a_closing_store_still_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Store::open(dir.path(), 1 << 20).unwrap();
+        let closer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            drop(first);
+        });
+        let started = Instant::now();
+        let second = Store::open(dir.path(), 1 << 20);
+        assert!(second.is_ok(), "{:?}", second.err());
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        closer.join().unwrap();
+    }
 }
