@@ -7,6 +7,7 @@ use super::{no_store, AppState};
 use crate::realm::RealmHandle;
 use crate::realm::{RealmError, Registered};
 use crate::registration::{ClientProfile, ManagementCredentials};
+use crate::store::StoreError;
 use actix_web::http::header::ContentType;
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -22,12 +23,12 @@ pub async fn register_client(
     let registered = realm.register(bearer_token(&req), client_ip, &body).await?;
     let uri = state.registration_client_uri(realm.name(), &registered.profile.client_id);
     let credentials = credentials(&registered, Some(uri));
-    Ok(profile_response(
+    profile_response(
         &realm,
         HttpResponse::Created(),
         &registered.profile,
         &credentials,
-    ))
+    )
 }
 
 /// GET: read the profile (without token and URI, as the seed shows).
@@ -62,12 +63,7 @@ pub async fn replace_client(
         .await?;
     // The seed's update response carries the new token but no registration_client_uri.
     let credentials = credentials(&updated, None);
-    Ok(profile_response(
-        &realm,
-        HttpResponse::Ok(),
-        &updated.profile,
-        &credentials,
-    ))
+    profile_response(&realm, HttpResponse::Ok(), &updated.profile, &credentials)
 }
 
 /// DELETE: remove the client → 204.
@@ -104,8 +100,13 @@ fn profile_response(
     mut builder: actix_web::HttpResponseBuilder,
     profile: &ClientProfile,
     credentials: &ManagementCredentials,
-) -> HttpResponse {
-    builder
+) -> Result<HttpResponse, ApiError> {
+    let body = profile
+        .view(credentials, realm.response_profile())
+        .to_json_bytes()
+        .map_err(|e| RealmError::from(StoreError::Encode(e)))?;
+    Ok(builder
         .insert_header(no_store())
-        .json(profile.view(credentials, realm.response_profile()))
+        .content_type(ContentType::json())
+        .body(body))
 }

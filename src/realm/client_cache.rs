@@ -151,7 +151,7 @@ impl DecodedClient {
         }
         let none = ManagementCredentials::default();
         let view = self.record.profile.view(&none, shape);
-        let body = Bytes::from(serde_json::to_vec(&view).map_err(StoreError::Encode)?);
+        let body = Bytes::from(view.to_json_bytes().map_err(StoreError::Encode)?);
         // A realm whose shape changed renders anew; the first shape stays cached.
         let _ = self.read_body.set((shape, body.clone()));
         Ok(body)

@@ -58,12 +58,12 @@ fn every_checked_in_record_decodes_to_what_the_server_answered_when_it_stored_it
         let answered: Map<String, Value> = serde_json::from_str(fixture.answered).unwrap();
         match record.origin {
             ClientOrigin::Dynamic => {
-                let rendered = serde_json::to_string(
-                    &record
-                        .profile
-                        .view(&ManagementCredentials::default(), ResponseProfile::Standard),
-                )
-                .unwrap();
+                let rendered = record
+                    .profile
+                    .view(&ManagementCredentials::default(), ResponseProfile::Standard)
+                    .to_json_bytes()
+                    .unwrap();
+                let rendered = String::from_utf8(rendered).unwrap();
                 assert_eq!(rendered, fixture.answered.trim_end(), "{}", fixture.name);
             }
             ClientOrigin::Static => {
