@@ -50,12 +50,23 @@ pub struct AppState {
 impl AppState {
     /// RFC 7592 §3: where the client manages its registration.
     pub fn registration_client_uri(&self, realm: &RealmName, client_id: &str) -> String {
-        let encoded: String = url::form_urlencoded::byte_serialize(client_id.as_bytes()).collect();
-        format!(
-            "{}{}/register?client_id={encoded}",
-            self.public_url,
-            base_path(realm)
-        )
+        const REGISTER: &str = "/register?client_id=";
+        let base = base_path(realm);
+        let mut uri =
+            String::with_capacity(self.public_url.len() + base.len() + REGISTER.len() + 40);
+        uri.push_str(&self.public_url);
+        uri.push_str(&base);
+        uri.push_str(REGISTER);
+        // Ids the server draws (UUIDs) need no encoding; checking is cheaper than encoding.
+        if client_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            uri.push_str(client_id);
+        } else {
+            uri.extend(url::form_urlencoded::byte_serialize(client_id.as_bytes()));
+        }
+        uri
     }
 }
 
