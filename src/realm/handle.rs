@@ -262,12 +262,11 @@ impl RealmHandle {
     ) -> Result<Registered, RealmError> {
         let state = self.snapshot();
         let settings = &state.settings;
-        if let Some(ip) = client_ip {
-            let limit = settings.policy.rate_limit_per_ip;
-            let key = address_key(ip);
+        // The bucket key is made only when the realm limits addresses.
+        if let (Some(ip), Some(limit)) = (client_ip, settings.policy.rate_limit_per_ip) {
             self.context
                 .per_address
-                .admit(&key, limit, "from this address")?;
+                .admit(&address_key(ip), Some(limit), "from this address")?;
         }
         let now = now_unix();
         let stored = match &bearer {
