@@ -9,6 +9,8 @@ use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
 };
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -35,6 +37,22 @@ pub struct Telemetry {
 }
 
 static GLOBAL: LazyLock<Telemetry> = LazyLock::new(Telemetry::new);
+
+/// The request metrics of one label set (route template, method, status class).
+struct RequestMetrics {
+    count: IntCounter,
+    seconds: Histogram,
+}
+
+type RequestMetricsByLabel = Vec<(&'static str, &'static str, RequestMetrics)>;
+
+thread_local! {
+    /// This thread's handles of the request metrics, by route template, then method and
+    /// status class: prometheus finds a labelled child by hashing its labels under a lock,
+    /// twice per request. As bounded as the labels are.
+    static REQUEST_METRICS: RefCell<HashMap<String, RequestMetricsByLabel>> =
+        RefCell::default();
+}
 
 /// The process's metrics.
 pub fn global() -> &'static Telemetry {
@@ -134,7 +152,13 @@ impl Telemetry {
     }
 
     /// One answered HTTP request. `route` is the matched route template.
-    pub fn observe_request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+    pub fn observe_request(
+        &self,
+        route: &str,
+        method: &'static str,
+        status: u16,
+        elapsed: Duration,
+    ) {
         let class = match status {
             100..=199 => "1xx",
             200..=299 => "2xx",
@@ -142,11 +166,36 @@ impl Telemetry {
             400..=499 => "4xx",
             _ => "5xx",
         };
-        let labels = [route, method, class];
-        self.http_requests.with_label_values(&labels).inc();
-        self.http_seconds
-            .with_label_values(&labels)
-            .observe(elapsed.as_secs_f64());
+        REQUEST_METRICS.with_borrow_mut(|by_route| {
+            if !by_route.contains_key(route) {
+                by_route.insert(route.to_owned(), Vec::new());
+            }
+            let Some(by_label) = by_route.get_mut(route) else {
+                return;
+            };
+            let index = match by_label
+                .iter()
+                .position(|(m, c, _)| *m == method && *c == class)
+            {
+                Some(index) => index,
+                None => {
+                    let labels = [route, method, class];
+                    by_label.push((
+                        method,
+                        class,
+                        RequestMetrics {
+                            count: self.http_requests.with_label_values(&labels),
+                            seconds: self.http_seconds.with_label_values(&labels),
+                        },
+                    ));
+                    by_label.len() - 1
+                }
+            };
+            if let Some((_, _, metrics)) = by_label.get(index) {
+                metrics.count.inc();
+                metrics.seconds.observe(elapsed.as_secs_f64());
+            }
+        });
     }
 
     /// One registration attempt: `mode` open, access_token, initial_access_token or
