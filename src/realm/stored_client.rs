@@ -59,11 +59,7 @@ pub(crate) const STORED_CLIENT_VERSION: u32 = 1;
 
 impl Serialize for ClientRecord {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        Versioned {
-            v: STORED_CLIENT_VERSION,
-            client: StoredClient::of(self),
-        }
-        .serialize(serializer)
+        StoredClient::of(self).serialize(serializer)
     }
 }
 
@@ -71,13 +67,6 @@ impl<'de> Deserialize<'de> for ClientRecord {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_map(RecordVisitor)
     }
-}
-
-#[derive(Serialize)]
-struct Versioned<'a> {
-    v: u32,
-    #[serde(flatten)]
-    client: StoredClient<'a>,
 }
 
 /// The first key of a stored client tells its version.
@@ -124,10 +113,13 @@ impl<'de> Visitor<'de> for RecordVisitor {
     }
 }
 
-/// Version 1, after its `v`.
+/// Version 1. Its `v` is written first as a member (a flattened wrapper cost serde a map
+/// serializer per record); the reader takes `v` before it hands the rest to this type.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StoredClient<'a> {
+    #[serde(skip_deserializing)]
+    v: u32,
     id: Cow<'a, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sec: Option<Cow<'a, Secret>>,
@@ -147,6 +139,7 @@ impl<'a> StoredClient<'a> {
     fn of(record: &'a ClientRecord) -> Self {
         let profile = &record.profile;
         Self {
+            v: STORED_CLIENT_VERSION,
             id: Cow::Borrowed(&profile.client_id),
             sec: profile.client_secret.as_ref().map(Cow::Borrowed),
             iat: profile.client_id_issued_at,
