@@ -8,12 +8,15 @@ use crate::realm::{RealmHandle, RealmName, ROOT_REALM};
 use crate::secret::Secret;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};
+use std::future::Future;
+use std::sync::Arc;
+use std::task::Poll;
 
 /// SPEC §6: request bodies above 64 KiB are refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The realm named by the URL (`…/realms/{realm}/…`, or root for root's URLs).
-pub async fn realm(req: &HttpRequest, state: &AppState) -> Result<RealmHandle, ApiError> {
+pub async fn realm(req: &HttpRequest, state: &AppState) -> Result<Arc<RealmHandle>, ApiError> {
     let name = req.match_info().get("realm").unwrap_or(ROOT_REALM);
     // SPEC §2: a malformed realm name is a bad request, an unknown one is not found.
     RealmName::parse(name).map_err(ApiError::BadRequest)?;
@@ -85,11 +88,18 @@ pub async fn body_limited(
     let request_timeout = req
         .app_data::<web::Data<AppState>>()
         .map_or(DEFAULT_REQUEST_TIMEOUT, |state| state.request_timeout);
-    // One budget for head and body: the body gets what the head left of it.
-    let time_left = deadline::time_left(req).unwrap_or(request_timeout);
-    let read = actix_rt::time::timeout(time_left, payload.to_bytes_limited(limit));
+    let mut read = std::pin::pin!(payload.to_bytes_limited(limit));
+    // A small body usually came in with the head: one poll takes it without arming a timer.
+    let read = match std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await {
+        Poll::Ready(read) => Ok(read),
+        // One budget for head and body: the body gets what the head left of it.
+        Poll::Pending => {
+            let time_left = deadline::time_left(req).unwrap_or(request_timeout);
+            actix_rt::time::timeout(time_left, read).await
+        }
+    };
     // The outer error is the deadline, the middle one the size limit, the inner one a read.
-    match read.await {
+    match read {
         Ok(Ok(Ok(bytes))) => Ok(bytes),
         Ok(Ok(Err(e))) => Err(ApiError::BadRequest(format!(
             "the request body could not be read: {e}"
