@@ -18,6 +18,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
+use std::sync::Arc;
 
 const DEFAULT_PAGE_SIZE: usize = 100;
 const MAX_PAGE_SIZE: usize = 1000;
@@ -516,7 +517,7 @@ fn parse_realm_name(raw: &str) -> Result<RealmName, ApiError> {
 pub(super) async fn existing_realm(
     req: &HttpRequest,
     state: &AppState,
-) -> Result<RealmHandle, ApiError> {
+) -> Result<Arc<RealmHandle>, ApiError> {
     let name = realm_name(req)?;
     state
         .registry

@@ -37,7 +37,7 @@ use std::time::Duration;
 /// One realm of the map: its handle once started, and what a stopped run left behind.
 struct RealmSlot {
     /// Set by the first request that finds the realm dormant; the others wait for it.
-    running: tokio::sync::OnceCell<RealmHandle>,
+    running: tokio::sync::OnceCell<Arc<RealmHandle>>,
     /// The context of the run before, when an idle realm was stopped: its replay cache, rate
     /// limiters and noted uses carry over, so a restart reopens no replay window.
     previous: Option<Arc<RealmContext>>,
@@ -61,7 +61,7 @@ impl RealmSlot {
     fn started(handle: RealmHandle, running_realms: &Arc<AtomicUsize>) -> Arc<Self> {
         running_realms.fetch_add(1, Ordering::Relaxed);
         Arc::new(Self {
-            running: tokio::sync::OnceCell::new_with(Some(handle)),
+            running: tokio::sync::OnceCell::new_with(Some(Arc::new(handle))),
             previous: None,
             running_realms: Arc::clone(running_realms),
         })
@@ -183,7 +183,7 @@ impl RealmRegistry {
     }
 
     /// The realm called `name`, started if it is dormant; `None` if it does not exist.
-    pub async fn get(&self, name: &str) -> Result<Option<RealmHandle>, RealmError> {
+    pub async fn get(&self, name: &str) -> Result<Option<Arc<RealmHandle>>, RealmError> {
         let Ok(name) = RealmName::parse(name) else {
             return Ok(None);
         };
@@ -216,13 +216,13 @@ impl RealmRegistry {
         &self,
         name: &RealmName,
         slot: &Arc<RealmSlot>,
-    ) -> Result<Option<RealmHandle>, RealmError> {
+    ) -> Result<Option<Arc<RealmHandle>>, RealmError> {
         let started = slot
             .running
             .get_or_try_init(|| async {
                 let handle = self.start(name.clone(), slot.previous.clone()).await?;
                 self.running_realms.fetch_add(1, Ordering::Relaxed);
-                Ok(handle)
+                Ok(Arc::new(handle))
             })
             .await;
         match started {
@@ -423,7 +423,7 @@ impl RealmRegistry {
             let _guard = registry.changes.lock().await;
             let still_moved = registry
                 .read_map(|realms| realms.get(&name).cloned())
-                .and_then(|slot| slot.running.get().map(RealmHandle::status))
+                .and_then(|slot| slot.running.get().map(|handle| handle.status()))
                 == Some(RealmStatus::Moved);
             if still_moved {
                 match registry.remove(&name, "moved").await {
