@@ -7,7 +7,6 @@ use super::{no_store, AppState};
 use crate::realm::RealmHandle;
 use crate::realm::{RealmError, Registered};
 use crate::registration::{ClientProfile, ManagementCredentials};
-use crate::store::StoreError;
 use actix_web::http::header::ContentType;
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -101,10 +100,7 @@ fn profile_response(
     profile: &ClientProfile,
     credentials: &ManagementCredentials,
 ) -> Result<HttpResponse, ApiError> {
-    let body = profile
-        .view(credentials, realm.response_profile())
-        .to_json_bytes()
-        .map_err(|e| RealmError::from(StoreError::Encode(e)))?;
+    let body = realm.profile_body(profile, credentials)?;
     Ok(builder
         .insert_header(no_store())
         .content_type(ContentType::json())

@@ -20,7 +20,8 @@ use super::RealmName;
 use crate::jwks_fetch::{CachePolicy, JwksFetcher};
 use crate::log_value::Logged;
 use crate::registration::{
-    parse_request, validate, ClientProfile, RegistrationError, ResponseProfile,
+    parse_request, validate, ClientProfile, ManagementCredentials, RegistrationError,
+    ResponseProfile,
 };
 use crate::secret::{Secret, SecretHash};
 use crate::software_statement::{
@@ -192,6 +193,17 @@ impl RealmHandle {
     /// How this realm shapes registration responses.
     pub fn response_profile(&self) -> ResponseProfile {
         self.snapshot().settings.response_profile
+    }
+
+    /// A create or update response's JSON body: the profile with its credentials, in this
+    /// realm's response shape.
+    pub fn profile_body(
+        &self,
+        profile: &ClientProfile,
+        credentials: &ManagementCredentials,
+    ) -> Result<Vec<u8>, RealmError> {
+        let view = profile.view(credentials, self.response_profile());
+        Ok(view.to_json_bytes().map_err(store::StoreError::Encode)?)
     }
 
     /// The realm's public keys as a JWK set. The first time, the realm's RSA encryption key

@@ -48,7 +48,6 @@ const READY_PROBE_KEY: &[u8] = b"dynreg/ready-probe";
 const SLED_TICK_MS: u64 = 100;
 /// Every realm's counters, `{realm}/{name}` → JSON integer.
 const COUNTERS_TREE: &str = "counters";
-
 /// Tree of realm tombstones: realm name → why it is gone (SPEC §4).
 const TOMBSTONE_TREE: &str = "tombstones";
 
