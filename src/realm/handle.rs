@@ -478,7 +478,10 @@ impl RealmHandle {
             Some(Value::String(raw)) => raw.clone(),
             Some(_) => return Err(StatementError::NotAString.into()),
         };
-        match self.verify_software_statement(raw, state).await {
+        // Boxed: this path's future (decryption on the blocking pool, the publisher's
+        // `jwks_uri` fetch) is ~2 KiB, and every registration's future, most without a
+        // statement, would otherwise carry it and be copied that much bigger.
+        match Box::pin(self.verify_software_statement(raw, state)).await {
             Ok(statement) => {
                 log::info!(
                     "realm={} software statement accepted agent_id={}",
