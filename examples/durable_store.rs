@@ -22,10 +22,14 @@
 //! divide by `getconf CLK_TCK`), `p50_ms` and `p99_ms` (from the write to its durable answer).
 
 use dynreg::store::{BatchOp, RealmTree, Store, StoreError};
+use registration_write::{random_client_id, register};
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
+
+#[path = "shared/registration_write.rs"]
+mod registration_write;
 
 /// The allocator dynreg runs on (`src/main.rs`), so the bound allocates as the server does.
 #[global_allocator]
@@ -117,21 +121,6 @@ async fn write_once(
             tree.flush().await
         }
     }
-}
-
-/// A registration's writes: its record under `key`, then the realm's client count.
-async fn register(own: &RealmTree, key: &str, n: u64, value: &[u8]) -> Result<(), StoreError> {
-    own.put_encoded(key, value.to_vec())?;
-    own.put("count/dynamic_clients", &n)?;
-    own.flush().await
-}
-
-/// A client id as registration draws it.
-fn random_client_id() -> String {
-    dynreg::secret::random_uuid().unwrap_or_else(|e| {
-        eprintln!("no randomness for a client id: {e}");
-        std::process::exit(1)
-    })
 }
 
 #[derive(Default)]

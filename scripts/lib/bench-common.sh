@@ -172,11 +172,12 @@ fresh_dynreg() {
   MEASURE_PID=$DYNREG_PID
 }
 
-# start_fixed_body SIZE: examples/fixed_body.rs (built by bench_build ... --example fixed_body)
-# answering SIZE-byte bodies, pinned to SERVER_CPU with WORKERS workers; sets FIXED_URL and
-# FIXED_PID.
+# start_fixed_body SIZE [STORE_DIR RECORD_BYTES]: examples/fixed_body.rs (built by
+# bench_build ... --example fixed_body) answering SIZE-byte bodies, pinned to SERVER_CPU with
+# WORKERS workers; with STORE_DIR, each request first makes a registration's durable write of
+# RECORD_BYTES there. Sets FIXED_URL and FIXED_PID.
 start_fixed_body() {
-  taskset -c "$SERVER_CPU" "$BENCH_TMP/bin/fixed_body" 127.0.0.1:0 "$1" "$WORKERS" \
+  taskset -c "$SERVER_CPU" "$BENCH_TMP/bin/fixed_body" 127.0.0.1:0 "$1" "$WORKERS" "${@:2}" \
     >"$BENCH_TMP/fixed_body.log" 2>&1 &
   FIXED_PID=$!
   BENCH_PIDS+=("$FIXED_PID")
@@ -369,7 +370,7 @@ measure_load() {
     rates+=("$(figure_of "$out.$i.json" "$op" rps "$DURATION")")
     p99s+=("$(figure_of "$out.$i.json" "$op" p99 "$DURATION")")
     per_cpu+=("$(python3 -c "print($(figure_of "$out.$i.json" "$op" rps 1) / max($c1 - $c0, 1) * $(getconf CLK_TCK))")")
-    log "$tag run $i: $(fmt "${rates[-1]}" 0) req/s, p99 $(fmt "${p99s[-1]}" 2) ms"
+    log "$tag run $i: $(fmt "${rates[-1]}" 0) req/s, p99 $(fmt "${p99s[-1]}" 2) ms, $(fmt "${per_cpu[-1]}" 0) req/cpu-s"
   done
   MEDIAN_RPS=$(median "${rates[@]}")
   MEDIAN_P99=$(median "${p99s[@]}")
@@ -408,7 +409,7 @@ for line in open(sys.argv[1]):
         break
 EOF
 )")
-    log "$tag run $i: $(fmt "${rates[-1]}" 0) req/s, p99 $(fmt "${p99s[-1]}" 2) ms"
+    log "$tag run $i: $(fmt "${rates[-1]}" 0) req/s, p99 $(fmt "${p99s[-1]}" 2) ms, $(fmt "${per_cpu[-1]}" 0) req/cpu-s"
   done
   MEDIAN_RPS=$(median "${rates[@]}")
   MEDIAN_P99=$(median "${p99s[@]}")
