@@ -124,17 +124,31 @@ impl AsyncRead for DeadlineStream {
         let this = self.get_mut();
         // Polling the timer also registers the waker: a client that goes silent mid-head is
         // still cut at the deadline.
-        if this.clock.head_due().is_some() && this.timer.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "the request head did not arrive within the request timeout",
-            )));
+        if let Some(due) = this.clock.head_due() {
+            if this.timer.as_mut().poll(cx).is_ready() {
+                if Instant::now() >= due {
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the request head did not arrive within the request timeout",
+                    )));
+                }
+                // It was still set for an earlier request (below): now for this one.
+                this.timer.as_mut().reset(due);
+                let _ = this.timer.as_mut().poll(cx);
+            }
         }
         let before = buf.filled().len();
         ready!(Pin::new(&mut this.io).poll_read(cx, buf))?;
         if buf.filled().len() > before {
-            if let Some(due) = this.clock.byte_arrived(Instant::now()) {
-                this.timer.as_mut().reset(due);
+            let now = Instant::now();
+            if let Some(due) = this.clock.byte_arrived(now) {
+                // Re-arming costs a trip through tokio's timer wheel. A timer still set for an
+                // earlier request's deadline fires before this one's and is re-armed then
+                // (above), so a busy keep-alive connection re-arms about once per timeout
+                // instead of once per request.
+                if this.timer.deadline() <= now {
+                    this.timer.as_mut().reset(due);
+                }
                 // Pending (the deadline lies ahead); this registers the waker.
                 let _ = this.timer.as_mut().poll(cx);
             }

@@ -250,3 +250,34 @@ async fn a_keep_alive_requests_head_that_trickles_in_is_cut_at_the_deadline() {
         "closed after {closed:?}"
     );
 }
+
+#[actix_web::test]
+async fn a_keep_alive_requests_deadline_counts_from_its_own_first_byte_not_the_one_before() {
+    // The connection's timer is left at the first request's deadline (2 s in) when the
+    // second head starts 1 s in; that head is due 3 s in, so it must outlive the old timer.
+    let app = spawn_app_with(|settings| settings.request_timeout = 2).await;
+    let address = app.address.clone();
+    let mut pieces = vec![b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n".to_vec()];
+    // Nothing for the next second (empty writes send no byte).
+    pieces.extend((0..4).map(|_| Vec::new()));
+    pieces.push(b"GET /health HTTP/1.1\r\nX-Slow: ".to_vec());
+    pieces.extend((0..60).map(|_| b"a".to_vec()));
+    let (answer, closed) = tokio::task::spawn_blocking(move || {
+        dribble(
+            connect(&address),
+            &pieces,
+            Duration::from_millis(250),
+            Duration::from_secs(12),
+        )
+    })
+    .await
+    .expect("client thread");
+
+    assert_eq!(answer.matches("HTTP/1.1 200").count(), 1, "{answer:?}");
+    let closed = closed.expect("the server closed the connection mid-head");
+    // The second head's first byte goes out 1.25 s in; its deadline is 2 s later.
+    assert!(
+        closed >= Duration::from_millis(3150) && closed < Duration::from_secs(8),
+        "closed after {closed:?}"
+    );
+}
