@@ -17,6 +17,54 @@ pub(crate) struct Fields<'a> {
 /// Up to this many members, a request object is searched by scanning instead of hashing.
 const SCANNED_MEMBERS: usize = 8;
 
+/// Up to this many items, a list is de-duplicated by comparing instead of hashing.
+const SCANNED_ITEMS: usize = 8;
+
+/// The strings a list has had so far. Most lists hold a few items, which are cheaper to
+/// compare one by one than to SipHash into a set; a list can hold up to its limit, so past
+/// [`SCANNED_ITEMS`] they are hashed.
+pub(crate) enum Seen<'s> {
+    Few {
+        items: [&'s str; SCANNED_ITEMS],
+        len: usize,
+    },
+    Many(HashSet<&'s str>),
+}
+
+impl<'s> Seen<'s> {
+    /// For a list of `count` items.
+    pub(crate) fn for_items(count: usize) -> Self {
+        if count <= SCANNED_ITEMS {
+            Seen::Few {
+                items: [""; SCANNED_ITEMS],
+                len: 0,
+            }
+        } else {
+            Seen::Many(HashSet::with_capacity(count))
+        }
+    }
+
+    /// `true` the first time `item` comes.
+    pub(crate) fn insert(&mut self, item: &'s str) -> bool {
+        if let Seen::Few { items, len } = self {
+            if items.iter().take(*len).any(|seen| *seen == item) {
+                return false;
+            }
+            if let Some(slot) = items.get_mut(*len) {
+                *slot = item;
+                *len += 1;
+                return true;
+            }
+            // More items than announced: hashed from here on.
+            *self = Seen::Many(items.iter().copied().collect());
+        }
+        match self {
+            Seen::Many(seen) => seen.insert(item),
+            Seen::Few { .. } => true,
+        }
+    }
+}
+
 impl<'a> Fields<'a> {
     pub(crate) fn new(map: &'a Map<String, Value>) -> Self {
         Self { map }
@@ -92,7 +140,7 @@ impl<'a> Fields<'a> {
             return Err(invalid(format!("{key} must be an array of strings")));
         };
         check_count(key, items.len(), max_items).map_err(invalid)?;
-        let mut seen: HashSet<&str> = HashSet::with_capacity(items.len());
+        let mut seen = Seen::for_items(items.len());
         let mut out: Vec<String> = Vec::with_capacity(items.len());
         for item in items {
             let Value::String(s) = item else {
@@ -160,5 +208,28 @@ impl<'a> Fields<'a> {
     /// Every key of the request, for fields whose names carry a suffix (`client_name#en`).
     pub(crate) fn keys(&self) -> impl Iterator<Item = (&'a String, &'a Value)> {
         self.map.iter().filter(|(_, v)| !v.is_null())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Seen, SCANNED_ITEMS};
+
+    #[test]
+    fn seen_tells_repeats_apart_whether_compared_hashed_or_past_the_announced_count() {
+        let words: Vec<String> = (0..3 * SCANNED_ITEMS).map(|i| format!("w{i}")).collect();
+        for announced in [2, SCANNED_ITEMS, SCANNED_ITEMS + 1, 3 * SCANNED_ITEMS] {
+            let mut seen = Seen::for_items(announced);
+            for word in &words {
+                assert!(seen.insert(word), "{word} first, announced {announced}");
+                assert!(!seen.insert(word), "{word} again, announced {announced}");
+            }
+            for word in &words {
+                assert!(
+                    !seen.insert(word),
+                    "{word} at the end, announced {announced}"
+                );
+            }
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! AM's order (reference §6 step 8), so the first error is deterministic.
 
 use super::error::{invalid, RegistrationError};
-use super::fields::Fields;
+use super::fields::{Fields, Seen};
 use super::limits::*;
 use super::types::*;
 use super::uri::{check_redirect_uri, check_web_url};
@@ -12,7 +12,7 @@ use crate::software_statement::MAX_STATEMENT_BYTES;
 use crate::uri::MAX_URI_BYTES;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// AM's default JWKS cache timings for `jwks_uri` clients, in milliseconds.
 pub const DEFAULT_JWKS_CACHE_TIMEOUT_MS: u64 = 3_600_000;
@@ -408,7 +408,7 @@ fn read_scopes(
             .take(MAX_SCOPES + 1)
             .collect();
         check_count("scope", tokens.len(), MAX_SCOPES).map_err(invalid)?;
-        let mut seen: HashSet<&str> = HashSet::with_capacity(tokens.len());
+        let mut seen = Seen::for_items(tokens.len());
         let list = tokens
             .into_iter()
             .filter(|token| seen.insert(token))
