@@ -19,7 +19,9 @@ pub async fn register_client(
     let realm = realm(&req, &state).await?;
     let body = body(&req, payload).await?;
     let client_ip = state.trusted_proxies.client_ip(&req);
-    let registered = realm.register(bearer_token(&req), client_ip, &body).await?;
+    // Boxed: the registration's future is ~4 KiB, and inline the handler's future (which
+    // actix moves into a box of its own, and moves again) carried it twice over (8 KiB).
+    let registered = Box::pin(realm.register(bearer_token(&req), client_ip, &body)).await?;
     let uri = state.registration_client_uri(realm.name(), &registered.profile.client_id);
     let credentials = credentials(&registered, Some(uri));
     profile_response(
