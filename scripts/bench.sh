@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Standard benchmark of dynreg on one core, with the load on the other.
 #
-# Usage: scripts/bench.sh            (from anywhere; about 7 minutes with the defaults)
+# Usage: scripts/bench.sh            (from anywhere; about 9 minutes with the defaults)
 #        DURATION=2 WARMUP=1 RUNS=1 scripts/bench.sh     (smoke test)
 #
 # Builds the release binary and the `fixed_body` example (`cargo build --release`), starts
