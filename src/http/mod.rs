@@ -17,7 +17,7 @@ pub mod token;
 
 pub use error::ApiError;
 
-use crate::realm::{base_path, RealmName, RealmRegistry};
+use crate::realm::RealmRegistry;
 use crate::secret::SecretHash;
 use crate::store::Store;
 use actix_web::body::MessageBody;
@@ -45,29 +45,6 @@ pub struct AppState {
     pub trusted_proxies: TrustedProxies,
     /// How long a whole request (head and body) may take to arrive.
     pub request_timeout: std::time::Duration,
-}
-
-impl AppState {
-    /// RFC 7592 §3: where the client manages its registration.
-    pub fn registration_client_uri(&self, realm: &RealmName, client_id: &str) -> String {
-        const REGISTER: &str = "/register?client_id=";
-        let base = base_path(realm);
-        let mut uri =
-            String::with_capacity(self.public_url.len() + base.len() + REGISTER.len() + 40);
-        uri.push_str(&self.public_url);
-        uri.push_str(&base);
-        uri.push_str(REGISTER);
-        // Ids the server draws (UUIDs) need no encoding; checking is cheaper than encoding.
-        if client_id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
-            uri.push_str(client_id);
-        } else {
-            uri.extend(url::form_urlencoded::byte_serialize(client_id.as_bytes()));
-        }
-        uri
-    }
 }
 
 /// Mounts every route.

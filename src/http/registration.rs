@@ -22,7 +22,7 @@ pub async fn register_client(
     // Boxed: the registration's future is ~4 KiB, and inline the handler's future (which
     // actix moves into a box of its own, and moves again) carried it twice over (8 KiB).
     let registered = Box::pin(realm.register(bearer_token(&req), client_ip, &body)).await?;
-    let uri = state.registration_client_uri(realm.name(), &registered.profile.client_id);
+    let uri = realm.registration_client_uri(&registered.profile.client_id);
     let credentials = credentials(&registered, Some(uri));
     profile_response(
         &realm,

@@ -165,6 +165,25 @@ impl RealmHandle {
         &self.context.issuer
     }
 
+    /// RFC 7592 §3: where the client manages its registration.
+    pub fn registration_client_uri(&self, client_id: &str) -> String {
+        const REGISTER: &str = "/register?client_id=";
+        let issuer = self.issuer();
+        let mut uri = String::with_capacity(issuer.len() + REGISTER.len() + 40);
+        uri.push_str(issuer);
+        uri.push_str(REGISTER);
+        // Ids the server draws (UUIDs) need no encoding; checking is cheaper than encoding.
+        if client_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            uri.push_str(client_id);
+        } else {
+            uri.extend(url::form_urlencoded::byte_serialize(client_id.as_bytes()));
+        }
+        uri
+    }
+
     /// The realm's current settings and keys.
     pub(crate) fn snapshot(&self) -> Arc<RealmState> {
         snapshot(&self.state)
@@ -478,10 +497,7 @@ impl RealmHandle {
             Some(Value::String(raw)) => raw.clone(),
             Some(_) => return Err(StatementError::NotAString.into()),
         };
-        // Boxed: this path's future (decryption on the blocking pool, the publisher's
-        // `jwks_uri` fetch) is ~2 KiB, and every registration's future, most without a
-        // statement, would otherwise carry it and be copied that much bigger.
-        match Box::pin(self.verify_software_statement(raw, state)).await {
+        match self.verify_software_statement(raw, state).await {
             Ok(statement) => {
                 log::info!(
                     "realm={} software statement accepted agent_id={}",

@@ -35,7 +35,6 @@ pub use name::{RealmName, ROOT_REALM};
 pub use policy::{RateLimit, Reaping, RegistrationPolicySettings, TokenRotation};
 pub use reaping::ReapReport;
 pub use record::{ClientOrigin, ClientRecord};
-pub use registry::base_path;
 pub use registry::{PutRealm, RealmRegistry};
 pub use settings::{ProviderSettings, RealmDocument};
 pub use state::RealmStatus;

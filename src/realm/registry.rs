@@ -712,7 +712,7 @@ fn load_publishers(
 }
 
 /// The realm's base path `B` (SPEC §2).
-pub fn base_path(realm: &RealmName) -> String {
+fn base_path(realm: &RealmName) -> String {
     if realm.is_root() {
         "/am/oauth2/realms/root".to_owned()
     } else {
