@@ -282,10 +282,7 @@ if want ceiling; then
     log "ceiling round $round: es256 $signs signs/s"
   done
   declare -A ceiling
-  for name in "${!rounds[@]}"; do
-    # shellcheck disable=SC2086  # the rounds are a space-separated list
-    ceiling[$name]=$(median ${rounds[$name]})
-  done
+  medians_of rounds ceiling
   figure read_wrk "${ceiling[read_wrk]}" req/s
   figure read_wrk_p99 "${ceiling[read_wrk_p99]}" ms 2
   figure read_wrk_per_cpu "${ceiling[read_wrk_per_cpu]}" req/cpu-s
@@ -315,9 +312,7 @@ if want httpstore; then
   declare -A store_rounds
   for round in $(seq 1 "$RUNS"); do
     fresh
-    response_bytes=$(curl -sf -H 'Content-Type: application/json' \
-      --data '{"redirect_uris":["https://client.example.com/callback"],"client_name":"load","grant_types":["authorization_code","client_credentials"]}' \
-      "$DYNREG_URL/am/oauth2/realms/root/realms/alpha/register" | wc -c)
+    response_bytes=$(register_raw "$DYNREG_URL/am/oauth2/realms/root/realms/alpha/register" | wc -c)
     record_bytes=$(stored_entry_bytes "$DYNREG_URL" "$DYNREG_DATA/admin-token" alpha client/)
     RUNS=1 measure_load "register_round$round" register "${alpha[@]}" "${admin[@]}" \
       -c "$CONNECTIONS" --mix register=1
@@ -332,10 +327,7 @@ if want httpstore; then
     log "http-store round $round: response $response_bytes bytes, record $record_bytes bytes"
   done
   declare -A store_bound
-  for name in "${!store_rounds[@]}"; do
-    # shellcheck disable=SC2086  # the rounds are a space-separated list
-    store_bound[$name]=$(median ${store_rounds[$name]})
-  done
+  medians_of store_rounds store_bound
   figure register_httpstore_rounds "${store_bound[register]}" req/s
   figure register_httpstore_rounds_per_cpu "${store_bound[register_per_cpu]}" req/cpu-s
   figure http_store "${store_bound[http_store]}" req/s

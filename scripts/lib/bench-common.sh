@@ -298,6 +298,18 @@ median() {
   python3 -c 'import statistics,sys; print(statistics.median(float(v) for v in sys.argv[1:]))' "$@"
 }
 
+# medians_of ROUNDS MEDIANS: for each key of the associative array named ROUNDS (a
+# space-separated list of per-round figures), sets that key of the array named MEDIANS to
+# their median.
+medians_of() {
+  local -n of_rounds=$1 into=$2
+  local name
+  for name in "${!of_rounds[@]}"; do
+    # shellcheck disable=SC2086  # the rounds are a space-separated list
+    into[$name]=$(median ${of_rounds[$name]})
+  done
+}
+
 # fmt VALUE DECIMALS
 fmt() { python3 -c "print(f'{float(\"$1\"):.${2}f}')"; }
 
@@ -416,10 +428,17 @@ EOF
   MEDIAN_PER_CPU=$(median "${per_cpu[@]}")
 }
 
-# register_one BASE_REGISTRATION_ENDPOINT: registers one client with the load tool's default
-# body; prints "registration_client_uri registration_access_token".
-register_one() {
+# register_raw REGISTRATION_ENDPOINT: registers one client with the load tool's default body;
+# prints the response body as the server sent it.
+register_raw() {
   curl -sf -H 'Content-Type: application/json' \
     --data '{"redirect_uris":["https://client.example.com/callback"],"client_name":"load","grant_types":["authorization_code","client_credentials"]}' \
-    "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["registration_client_uri"], d["registration_access_token"])'
+    "$1"
+}
+
+# register_one REGISTRATION_ENDPOINT: register_raw; prints "registration_client_uri
+# registration_access_token".
+register_one() {
+  register_raw "$1" |
+    python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["registration_client_uri"], d["registration_access_token"])'
 }
