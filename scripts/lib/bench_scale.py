@@ -21,6 +21,7 @@
 import http.client
 import json
 import os
+import socket
 import statistics
 import sys
 import threading
@@ -37,16 +38,65 @@ BODY = json.dumps(
 ).encode()
 
 
-def connection(base_url):
+def loopback(base_url):
     parts = urlsplit(base_url)
     if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
         sys.exit(f"refusing to contact {parts.hostname}: loopback only")
+    return parts
+
+
+def connection(base_url):
+    parts = loopback(base_url)
     return http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+
+
+class BareConnection:
+    """A keep-alive HTTP/1.1 connection that parses no more of an answer than its status
+    and Content-Length (every answer of dynreg's admin API has one). http.client took ~250 µs
+    of client CPU per request here (its header parsing), a quarter of a realm creation's
+    round trip, and a one-connection creation probe waits for its client as much as for the
+    server."""
+
+    def __init__(self, base_url):
+        parts = loopback(base_url)
+        self.host = f"{parts.hostname}:{parts.port}"
+        self.sock = socket.create_connection((parts.hostname, parts.port), timeout=120)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.pending = b""
+
+    def request(self, method, target, headers, body):
+        head = f"{method} {target} HTTP/1.1\r\nHost: {self.host}\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        head += f"Content-Length: {len(body)}\r\n\r\n"
+        self.sock.sendall(head.encode() + body)
+        while (end := self.pending.find(b"\r\n\r\n")) < 0:
+            self.receive()
+        lines = self.pending[:end].decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        lengths = [
+            int(value)
+            for name, _, value in (line.partition(":") for line in lines[1:])
+            if name.strip().lower() == "content-length"
+        ]
+        if not lengths:
+            sys.exit(f"{method} {target}: an answer without Content-Length")
+        start = end + 4
+        while len(self.pending) < start + lengths[0]:
+            self.receive()
+        answer = self.pending[start : start + lengths[0]]
+        self.pending = self.pending[start + lengths[0] :]
+        return status, answer
+
+    def receive(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            sys.exit("the server closed the connection")
+        self.pending += chunk
 
 
 def create_realms(base_url, token_file, first, count, concurrency):
     token = open(token_file).read().strip()
-    document = json.dumps({"oauth2_provider": {"allow_open_dynamic_registration": True}})
+    document = json.dumps({"oauth2_provider": {"allow_open_dynamic_registration": True}}).encode()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     lock = threading.Lock()
     state = {"next": first, "done": 0, "error": None}
@@ -54,19 +104,17 @@ def create_realms(base_url, token_file, first, count, concurrency):
     started = time.monotonic()
 
     def worker():
-        conn = connection(base_url)
+        conn = BareConnection(base_url)
         while True:
             with lock:
                 if state["error"] or state["next"] >= end:
                     return
                 index = state["next"]
                 state["next"] += 1
-            conn.request("PUT", f"/admin/realms/r-{index}", body=document, headers=headers)
-            response = conn.getresponse()
-            answer = response.read()
+            status, answer = conn.request("PUT", f"/admin/realms/r-{index}", headers, document)
             with lock:
-                if response.status not in (200, 201):
-                    state["error"] = f"r-{index}: {response.status} {answer[:200]!r}"
+                if status != 201:
+                    state["error"] = f"r-{index}: {status} {answer[:200]!r}"
                     return
                 state["done"] += 1
                 state["last_done"] = time.monotonic()
