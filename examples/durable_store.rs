@@ -21,15 +21,15 @@
 //! `seconds`, `cpu_ticks` (user + system of the whole process, all threads, in clock ticks:
 //! divide by `getconf CLK_TCK`), `p50_ms` and `p99_ms` (from the write to its durable answer).
 
-use dynreg::store::{BatchOp, RealmTree, Store, StoreError};
-use registration_write::{random_client_id, register};
+use durable_writes::{create_realm, random_client_id, register};
+use dynreg::store::{RealmTree, Store, StoreError};
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-#[path = "shared/registration_write.rs"]
-mod registration_write;
+#[path = "shared/durable_writes.rs"]
+mod durable_writes;
 
 /// The allocator dynreg runs on (`src/main.rs`), so the bound allocates as the server does.
 #[global_allocator]
@@ -106,20 +106,7 @@ async fn write_once(
     match mode {
         Mode::Register => register(own, &format!("client/{}", random_client_id()), n, value).await,
         Mode::RegisterSequential => register(own, &format!("client/{writer}-{n}"), n, value).await,
-        Mode::Realm => {
-            let tree = store.realm_tree(&format!("r-{writer}-{n}"))?;
-            tree.create(vec![
-                BatchOp::Put {
-                    key: "keys".into(),
-                    value: value.to_vec(),
-                },
-                BatchOp::Put {
-                    key: "settings".into(),
-                    value: br#"{"allow_open_dynamic_registration":true}"#.to_vec(),
-                },
-            ])?;
-            tree.flush().await
-        }
+        Mode::Realm => create_realm(store, &format!("r-{writer}-{n}"), value).await,
     }
 }
 

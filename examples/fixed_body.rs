@@ -4,27 +4,31 @@
 //! else, so its throughput on one core bounds what any actix-web handler can reach there.
 //!
 //! With `STORE_DIR RECORD_BYTES`, each request first makes a registration's durable write
-//! (`shared/registration_write.rs`: a record of RECORD_BYTES under a random v4 client id and
+//! (`shared/durable_writes.rs`: a record of RECORD_BYTES under a random v4 client id and
 //! the realm's client count, in a dynreg `Store` opened in STORE_DIR, answered once durable):
 //! an HTTP request plus the storage a registration cannot avoid, in one process on one core,
 //! so the figure includes what each costs the other there (the storage threads' work evicts
-//! the HTTP worker's caches), and nothing of dynreg's request handling.
+//! the HTTP worker's caches), and nothing of dynreg's request handling. With `realm` after
+//! them, each request instead makes a new realm's creation write (its keys of RECORD_BYTES,
+//! settings and index entry, one atomic batch) and is answered `201 Created`, as
+//! `PUT /admin/realms/{name}` is.
 //!
 //! Usage: `cargo run --release --example fixed_body -- [ADDR] [BODY_BYTES] [WORKERS]
-//! [STORE_DIR RECORD_BYTES]` (defaults `127.0.0.1:0`, 1597, 1, no store). Prints
-//! `listening on http://<addr>` once bound.
+//! [STORE_DIR RECORD_BYTES [register|realm]]` (defaults `127.0.0.1:0`, 1597, 1, no store,
+//! `register`). Prints `listening on http://<addr>` once bound.
 
 use actix_web::http::header::{CacheControl, CacheDirective, ContentType};
+use actix_web::http::StatusCode;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use bytes::Bytes;
+use durable_writes::{create_realm, random_client_id, register};
 use dynreg::store::{RealmTree, Store};
-use registration_write::{random_client_id, register};
 use std::io::Write;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-#[path = "shared/registration_write.rs"]
-mod registration_write;
+#[path = "shared/durable_writes.rs"]
+mod durable_writes;
 
 /// The allocator dynreg runs on (`src/main.rs`), so the ceiling allocates as the server does.
 #[global_allocator]
@@ -36,15 +40,17 @@ fn body_of(size: usize) -> Bytes {
     Bytes::from(format!("{{\"x\":\"{}\"}}", "a".repeat(filler)))
 }
 
-/// Where `--store` requests write, and how many they wrote.
+/// Where requests write with a store, what, and how many they wrote.
 struct Storing {
+    store: Store,
     tree: RealmTree,
     record: Vec<u8>,
+    creates_realms: bool,
     written: AtomicU64,
 }
 
-fn fixed_response(body: &Bytes) -> HttpResponse {
-    HttpResponse::Ok()
+fn answer_with(status: StatusCode, body: &Bytes) -> HttpResponse {
+    HttpResponse::build(status)
         .insert_header(ContentType::json())
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .body(body.clone())
@@ -53,19 +59,27 @@ fn fixed_response(body: &Bytes) -> HttpResponse {
 /// Answers with the fixed body; takes the request body (as dynreg does), so a request with a
 /// body is read to its end before the answer.
 async fn answer(body: web::Data<Bytes>, _payload: Bytes) -> HttpResponse {
-    fixed_response(&body)
+    answer_with(StatusCode::OK, &body)
 }
 
-/// The same, after a registration's durable write.
+/// The same, after a registration's or a realm creation's durable write.
 async fn answer_after_write(
     body: web::Data<Bytes>,
     storing: web::Data<Storing>,
     _payload: Bytes,
 ) -> HttpResponse {
     let n = storing.written.fetch_add(1, Ordering::Relaxed) + 1;
-    let key = format!("client/{}", random_client_id());
-    match register(&storing.tree, &key, n, &storing.record).await {
-        Ok(()) => fixed_response(&body),
+    let (written, status) = if storing.creates_realms {
+        let name = format!("r-{n}");
+        let written = create_realm(&storing.store, &name, &storing.record).await;
+        (written, StatusCode::CREATED)
+    } else {
+        let key = format!("client/{}", random_client_id());
+        let written = register(&storing.tree, &key, n, &storing.record).await;
+        (written, StatusCode::OK)
+    };
+    match written {
+        Ok(()) => answer_with(status, &body),
         Err(why) => HttpResponse::InternalServerError().body(why.to_string()),
     }
 }
@@ -87,6 +101,15 @@ fn main() -> std::io::Result<()> {
         None => None,
         Some(dir) => {
             let record_bytes = number(args.next(), 0, "RECORD_BYTES")?;
+            let creates_realms = match args.next().as_deref() {
+                None | Some("register") => false,
+                Some("realm") => true,
+                Some(other) => {
+                    return Err(std::io::Error::other(format!(
+                        "bad KIND {other}: register or realm"
+                    )))
+                }
+            };
             // As the server runs (`src/main.rs`).
             dynreg::startup::without_transparent_huge_pages();
             let store = Store::open(std::path::Path::new(&dir), 64 * 1024 * 1024)
@@ -95,7 +118,9 @@ fn main() -> std::io::Result<()> {
                 .realm_tree("bench")
                 .map_err(|e| std::io::Error::other(format!("cannot open a realm view: {e}")))?;
             Some(web::Data::new(Storing {
+                store,
                 tree,
+                creates_realms,
                 record: vec![b'x'; record_bytes],
                 written: AtomicU64::new(0),
             }))

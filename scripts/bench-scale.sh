@@ -31,11 +31,16 @@
 #      the disk's fdatasync median gives the bound of one durable creation after another;
 #   2. REALM_PROBE (2000) realms are created through `PUT /admin/realms/r-N` (REALM_CONCURRENCY
 #      connections, default 1) to measure the creation rate (target ≥ 1,000/s, each 201
-#      durable); the projected time for 100,000 is printed; the storage work of a creation
-#      alone (examples/durable_store.rs: one atomic batch per new realm with its keys at their
-#      stored size, and the durable flush, REALM_CONCURRENCY writers, no HTTP) runs for
-#      DURATION s just before and just after: realms_create_vs_store compares the creation
-#      rate with the fastest run (two each time), target ≥ 0.8× (the measured bound);
+#      durable); the projected time for 100,000 is printed. The bound, measured just before
+#      and just after (the faster run counts): the same probe, same client, against
+#      examples/fixed_body.rs making a creation's durable write per request (one atomic batch
+#      of the keys at their stored size, settings, index entry, the durable flush; answered
+#      201 with a body of dynreg's answer's size) on a fresh store: the HTTP round trip and
+#      the storage a creation cannot avoid, in one process on the server's core;
+#      realms_create_vs_http_store, target ≥ 0.8×. For contrast, the storage work alone
+#      (examples/durable_store.rs, REALM_CONCURRENCY writers, no HTTP, DURATION s, two runs
+#      each time): realms_create_vs_store, a figure (no round trip in it, so one connection
+#      cannot come near it);
 #   3. more realms up to REALMS (default: 100000 if the projection fits REALM_BUDGET seconds,
 #      else what fits, said clearly in the output);
 #   4. restart: start-up time (launch to first /health 2xx, target < 2 s), idle RSS (VmRSS 2 s
@@ -81,7 +86,7 @@ realm_base() { echo "$DYNREG_URL/am/oauth2/realms/root/realms/$1"; }
 calc() { python3 -c "print($1)"; }
 
 need_wrk
-bench_build --bin dynreg --example durable_store
+bench_build --bin dynreg --example durable_store --example fixed_body
 log "duration ${DURATION}s, warm-up ${WARMUP}s, $RUNS run(s), medians, $CONNECTIONS connections"
 
 # put_realm NAME: creates a realm with open registration.
@@ -90,6 +95,31 @@ put_realm() {
     -H 'Content-Type: application/json' \
     --data '{"oauth2_provider": {"allow_open_dynamic_registration": true}}' \
     "$DYNREG_URL/admin/realms/$1"
+}
+
+# created_realm_bytes NAME: creates a realm as put_realm does; prints the answer's size.
+created_realm_bytes() {
+  curl -sf -o /dev/null -w '%{size_download}' -X PUT \
+    -H "Authorization: Bearer $(cat "$data/admin-token")" -H 'Content-Type: application/json' \
+    --data '{"oauth2_provider": {"allow_open_dynamic_registration": true}}' \
+    "$DYNREG_URL/admin/realms/$1"
+}
+
+# create_realms_rate BASE_URL FIRST COUNT: the creation probe (REALM_CONCURRENCY
+# connections, each answer must be 201); prints realms per second.
+create_realms_rate() {
+  local out
+  out=$(helper create-realms "$1" "$data/admin-token" "$2" "$3" "$REALM_CONCURRENCY")
+  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["created"] / d["seconds"])' "$out"
+}
+
+# http_store_realms RUN: the creation probe against examples/fixed_body.rs making a realm
+# creation's durable write per request on a fresh store (see step 2 above). Sets
+# HTTP_STORE_RATE.
+http_store_realms() {
+  start_fixed_body "$response_bytes" "$BENCH_TMP/http-store-realms-$1" "$keys_bytes" realm
+  HTTP_STORE_RATE=$(create_realms_rate "$FIXED_URL" 0 "$probe")
+  stop_pid "$FIXED_PID"
 }
 
 # read_figures PREFIX REALM and register_figures PREFIX REALM: measure_load / measure_wrk
@@ -239,20 +269,25 @@ if want realms; then
   # Store and group commit, no HTTP (examples/durable_store.rs). Measured just before and just
   # after the creation probe (the disk's speed drifts on a shared machine); the fastest run is
   # the bound.
-  put_realm bound-probe
+  response_bytes=$(created_realm_bytes bound-probe)
   keys_bytes=$(stored_entry_bytes "$DYNREG_URL" "$data/admin-token" bound-probe keys)
-  durable_store realm "$REALM_CONCURRENCY" "$DURATION" "$keys_bytes"
-  store_before=$STORE_RATE store_before_p50=$STORE_P50
   probe=$REALM_PROBE
   if [ -n "${REALMS:-}" ] && [ "$REALMS" -lt "$probe" ]; then probe=$REALMS; fi
-  out=$(helper create-realms "$DYNREG_URL" "$data/admin-token" 0 "$probe" "$REALM_CONCURRENCY")
-  rate=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["created"] / d["seconds"])' "$out")
+  durable_store realm "$REALM_CONCURRENCY" "$DURATION" "$keys_bytes"
+  store_before=$STORE_RATE store_before_p50=$STORE_P50
+  http_store_realms before
+  http_store_before=$HTTP_STORE_RATE
+  rate=$(create_realms_rate "$DYNREG_URL" 0 "$probe")
   projected=$(calc "$FULL_REALMS / $rate")
   at_least realms_create_rate "$rate" realms/s 1000 "$REALM_CONCURRENCY connection(s), each 201 durable"
+  http_store_realms after
   durable_store realm "$REALM_CONCURRENCY" "$DURATION" "$keys_bytes"
+  figure realms_http_store_create_rate_before "$http_store_before" "realms/s (HTTP + storage, one process, $probe realms)"
+  figure realms_http_store_create_rate_after "$HTTP_STORE_RATE" "realms/s (HTTP + storage, one process, $probe realms)"
+  ratio realms_create_vs_http_store "$rate" "$(calc "max($http_store_before, $HTTP_STORE_RATE)")" 0.8
   figure realms_store_create_rate_before "$store_before" "realms/s (storage alone, p50 $(fmt "$store_before_p50" 3) ms)"
   figure realms_store_create_rate_after "$STORE_RATE" "realms/s (storage alone, p50 $(fmt "$STORE_P50" 3) ms)"
-  ratio realms_create_vs_store "$rate" "$(calc "max($store_before, $STORE_RATE)")" 0.8
+  figure realms_create_vs_store "$(calc "$rate / max($store_before, $STORE_RATE)")" "× (storage alone, no HTTP round trip)" 2
   figure realms_create_projected "$projected" "s for $FULL_REALMS realms"
   if [ -z "${REALMS:-}" ]; then
     REALMS=$(calc "max($probe, min($FULL_REALMS, int($rate * $REALM_BUDGET) // 100 * 100))")
