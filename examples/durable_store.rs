@@ -13,8 +13,9 @@
 //!   that grow (`client/{writer}-{n}`), so each insert lands in a leaf the writer just
 //!   touched, in cache: what the bound measured until 2026-11-30 (then on glibc's allocator),
 //!   kept to show what key order costs;
-//! - `realm`: one atomic batch that creates a new realm (its keys as VALUE_BYTES, its
-//!   settings, its index entry): what `PUT /admin/realms/{name}` stores.
+//! - `realm`: one atomic batch that creates a new realm (its keys as VALUE_BYTES, its settings
+//!   and static-client index marker as dynreg stores them, its index entry): what
+//!   `PUT /admin/realms/{name}` stores for a document that only opens registration.
 //!
 //! Usage: `cargo run --release --example durable_store -- DIR MODE WRITERS SECONDS VALUE_BYTES`
 //! After one second of warm-up, measures SECONDS and prints one JSON line: `writes`,

@@ -2,6 +2,7 @@
 //! dynreg's request handling: what `durable_store` measures alone and `fixed_body` (with a
 //! store) measures behind an HTTP request, so both bounds store exactly the same thing.
 
+use dynreg::realm::ProviderSettings;
 use dynreg::store::{BatchOp, RealmTree, Store, StoreError};
 
 /// A registration's writes: its record under `key`, then the realm's client count (`n`);
@@ -21,19 +22,22 @@ pub fn random_client_id() -> String {
     })
 }
 
-/// A new realm's writes: one atomic batch of its keys (`keys`, stored size), its settings
-/// and its index entry; answers once durable.
+/// A new realm's writes, as `PUT /admin/realms/{name}` makes them for a document that only
+/// opens registration: one atomic batch of its keys (`keys`, their stored size), its
+/// settings, the marker of its static-client index and its index entry; answers once durable.
 pub async fn create_realm(store: &Store, name: &str, keys: &[u8]) -> Result<(), StoreError> {
+    let settings = ProviderSettings {
+        allow_open_dynamic_registration: true,
+        ..ProviderSettings::default()
+    };
     let tree = store.realm_tree(name)?;
     tree.create(vec![
         BatchOp::Put {
             key: "keys".into(),
             value: keys.to_vec(),
         },
-        BatchOp::Put {
-            key: "settings".into(),
-            value: br#"{"allow_open_dynamic_registration":true}"#.to_vec(),
-        },
+        BatchOp::put("settings", &settings)?,
+        BatchOp::put("index/static_clients", &true)?,
     ])?;
     tree.flush().await
 }
