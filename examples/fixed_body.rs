@@ -10,8 +10,8 @@
 //! so the figure includes what each costs the other there (the storage threads' work evicts
 //! the HTTP worker's caches), and nothing of dynreg's request handling. With `realm` after
 //! them, each request instead makes a new realm's creation write (its keys of RECORD_BYTES,
-//! settings and index entry, one atomic batch) and is answered `201 Created`, as
-//! `PUT /admin/realms/{name}` is.
+//! settings, static-client index marker and index entry, one atomic batch) and is answered
+//! `201 Created`, as `PUT /admin/realms/{name}` is.
 //!
 //! Usage: `cargo run --release --example fixed_body -- [ADDR] [BODY_BYTES] [WORKERS]
 //! [STORE_DIR RECORD_BYTES [register|realm]]` (defaults `127.0.0.1:0`, 1597, 1, no store,

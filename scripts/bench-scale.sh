@@ -264,11 +264,10 @@ if want realms; then
   figure disk_fdatasync_median "$sync_ms" ms 3
   figure realms_create_disk_bound "$(calc "1000 / $sync_ms")" "realms/s (one fdatasync each)"
 
-  # The storage work of a creation alone: one atomic batch per new realm (its keys at their
-  # stored size, settings, index entry) and the durable flush, REALM_CONCURRENCY writers, same
-  # Store and group commit, no HTTP (examples/durable_store.rs). Measured just before and just
-  # after the creation probe (the disk's speed drifts on a shared machine); the fastest run is
-  # the bound.
+  # The bound (an HTTP server making a creation's write per request, http_store_realms) and,
+  # for contrast, the storage work alone (examples/durable_store.rs), each measured just before
+  # and just after the creation probe (the disk's speed drifts on a shared machine); the
+  # fastest run counts.
   response_bytes=$(created_realm_bytes bound-probe)
   keys_bytes=$(stored_entry_bytes "$DYNREG_URL" "$data/admin-token" bound-probe keys)
   probe=$REALM_PROBE

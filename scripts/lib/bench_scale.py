@@ -2,7 +2,8 @@
 
   create-realms BASE_URL ADMIN_TOKEN_FILE FIRST COUNT CONCURRENCY
       PUT /admin/realms/r-FIRST .. r-(FIRST+COUNT-1) with open registration, CONCURRENCY
-      keep-alive connections; prints {"created": n, "seconds": s} as JSON.
+      keep-alive connections, each answer 201 (else it stops with the answer); prints
+      {"created": n, "seconds": s} as JSON.
   register-sample REGISTRATION_ENDPOINT COUNT OUT_FILE
       registers COUNT clients (the load tool's default body) and writes one line per client:
       "<path?query of registration_client_uri> <registration access token>".
