@@ -265,7 +265,7 @@ impl RealmRegistry {
         document: &RealmDocument,
     ) -> Result<PutRealm, RealmError> {
         // Keys (two P-256 keys; the RSA key comes later, see `RealmHandle::jwks`) come from
-        // the stock made ahead on the blocking pool, outside the lock.
+        // the stock a lowest-priority thread makes ahead (`key_stock`), outside the lock.
         let fresh = if self.contains(&name) {
             None
         } else {
